@@ -1,0 +1,835 @@
+/*
+** client.c: the client object of ringg.core, and its blocking libcurl
+** transport. One easy handle per client, so connections are kept alive
+** between requests. libcurl's callbacks here only copy bytes into
+** buffers: no Lua code runs inside libcurl, so no Lua error can unwind
+** through it.
+*/
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+
+
+#define CALL_PATH  "/calling/v2/outbound/individual"
+
+
+/*
+** {======================================================
+** Options (checked once, in ringg.new; mistakes raise)
+** =======================================================
+*/
+
+/* A copy of the string option 'name' of the table at 1, or NULL. */
+static char *opt_string (lua_State *L, const char *name) {
+  size_t len;
+  const char *s;
+  char *copy;
+  lua_getfield(L, 1, name);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "option '%s' must be a string, got %s", name,
+               luaL_typename(L, -1));
+  s = lua_tolstring(L, -1, &len);
+  if (strlen(s) != len || (copy = malloc(len + 1)) == NULL)
+    luaL_error(L, "option '%s' must be a string without NUL", name);
+  memcpy(copy, s, len + 1);
+  lua_pop(L, 1);
+  return copy;
+}
+
+
+/* Milliseconds from the option 'name' in seconds (> 0), or 'def'. */
+static long opt_millis (lua_State *L, const char *name, long def) {
+  lua_Number seconds;
+  lua_getfield(L, 1, name);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return def;
+  }
+  seconds = lua_tonumber(L, -1);
+  if (lua_type(L, -1) != LUA_TNUMBER || !(seconds > 0)
+      || seconds > 86400.0)
+    luaL_error(L, "option '%s' must be a number of seconds > 0", name);
+  lua_pop(L, 1);
+  return (long)(seconds * 1000.0 + 0.5) > 0 ? (long)(seconds * 1000.0 + 0.5)
+                                            : 1;
+}
+
+
+/* Header values may not carry what would end or split a header. */
+static int has_control (const char *s) {
+  for (; *s; s++) {
+    if ((unsigned char)*s < 0x20 || *s == 0x7F)
+      return 1;
+  }
+  return 0;
+}
+
+
+static int has_space_or_control (const char *s) {
+  return has_control(s) || strchr(s, ' ') != NULL;
+}
+
+
+/* Host part of an http(s) URL after the scheme: "localhost", an IPv4
+** address in 127.0.0.0/8 or [::1]. */
+static int is_loopback (const char *authority) {
+  const char *end = authority + strcspn(authority, "/?#");
+  const char *at = memchr(authority, '@', (size_t)(end - authority));
+  const char *host = at ? at + 1 : authority;
+  size_t len;
+  int a, b, c, d, n = 0;
+  if (strncmp(host, "[::1]", 5) == 0)
+    return host[5] == ':' || host + 5 == end;
+  len = strcspn(host, ":/?#");
+  if (len == 9 && strncasecmp(host, "localhost", 9) == 0)
+    return 1;
+  if (sscanf(host, "%3d.%3d.%3d.%3d%n", &a, &b, &c, &d, &n) == 4
+      && (size_t)n == len && a == 127 && b >= 0 && b < 256 && c >= 0
+      && c < 256 && d >= 0 && d < 256)
+    return 1;
+  return 0;
+}
+
+
+static void check_base_url (lua_State *L, const char *url) {
+  if (has_space_or_control(url))
+    luaL_error(L, "base_url must not contain spaces or control "
+               "characters");
+  if (strncasecmp(url, "https://", 8) == 0 && url[8] && url[8] != '/')
+    return;
+  if (strncasecmp(url, "http://", 7) != 0 || !url[7] || url[7] == '/')
+    luaL_error(L, "base_url must be an http:// or https:// URL with a "
+               "host");
+  if (!is_loopback(url + 7))
+    luaL_error(L, "base_url must use https:// (plain http:// is allowed "
+               "only for loopback hosts: it would send the API key in "
+               "clear text)");
+}
+
+
+static void check_api_key (lua_State *L, const char *key) {
+  if (key == NULL)
+    luaL_error(L, "option 'api_key' is required");
+  if (*key == '\0' || has_space_or_control(key))
+    luaL_error(L, "api_key must be a non-empty string without spaces or "
+               "control characters");
+}
+
+
+/* Reads every option into the fresh client 'c' (on the stack, so
+** whatever is set is freed by __gc should an option raise). */
+static void read_options (lua_State *L, Client *c) {
+  char *extra;
+  size_t len;
+  c->api_key = opt_string(L, "api_key");
+  check_api_key(L, c->api_key);
+  c->base_url = opt_string(L, "base_url");
+  if (c->base_url == NULL && (c->base_url = strdup(DEFAULT_BASE_URL))
+      == NULL)
+    luaL_error(L, "not enough memory");
+  check_base_url(L, c->base_url);
+  len = strlen(c->base_url);
+  while (len > 0 && c->base_url[len - 1] == '/')
+    c->base_url[--len] = '\0';  /* paths start with '/' */
+  c->timeout_ms = opt_millis(L, "timeout", 30000);
+  c->connect_timeout_ms = opt_millis(L, "connect_timeout", 10000);
+  c->proxy = opt_string(L, "proxy");
+  c->ca_file = opt_string(L, "ca_file");
+  extra = opt_string(L, "user_agent");
+  if (extra && has_control(extra)) {
+    free(extra);
+    luaL_error(L, "user_agent must not contain control characters");
+  }
+  lua_pushfstring(L, "lua-ringg/%s%s%s", RINGG_VERSION, extra ? " " : "",
+                  extra ? extra : "");
+  free(extra);
+  c->user_agent = strdup(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "verbose");
+  c->verbose = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (c->user_agent == NULL)
+    luaL_error(L, "not enough memory");
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** The easy handle
+** =======================================================
+*/
+
+/* libcurl write callback: the reply body, up to the cap. */
+static size_t on_body (char *data, size_t size, size_t n, void *ud) {
+  Buf *b = (Buf *)ud;
+  buf_add(b, data, size * n);
+  return b->failed ? 0 : size * n;
+}
+
+
+/* libcurl header callback: the header lines of the last response only
+** (a 100 Continue or other interim response starts again). */
+static size_t on_header (char *data, size_t size, size_t n, void *ud) {
+  Buf *b = (Buf *)ud;
+  if (size * n >= 5 && memcmp(data, "HTTP/", 5) == 0)
+    buf_reset(b);
+  buf_add(b, data, size * n);
+  return b->failed ? 0 : size * n;
+}
+
+
+static struct curl_slist *add_header (struct curl_slist *list,
+                                      const char *line, int *ok) {
+  struct curl_slist *longer = curl_slist_append(list, line);
+  if (longer == NULL)
+    *ok = 0;
+  return longer ? longer : list;
+}
+
+
+/* The two header lists: with and without a JSON body. */
+static int make_headers (lua_State *L, Client *c) {
+  int ok = 1;
+  lua_pushfstring(L, "X-API-KEY: %s", c->api_key);
+  c->plain_headers = add_header(NULL, lua_tostring(L, -1), &ok);
+  c->json_headers = add_header(NULL, lua_tostring(L, -1), &ok);
+  lua_pop(L, 1);
+  lua_pushfstring(L, "User-Agent: %s", c->user_agent);
+  c->plain_headers = add_header(c->plain_headers, lua_tostring(L, -1), &ok);
+  c->json_headers = add_header(c->json_headers, lua_tostring(L, -1), &ok);
+  lua_pop(L, 1);
+  c->plain_headers = add_header(c->plain_headers,
+                                "Accept: application/json", &ok);
+  c->json_headers = add_header(c->json_headers, "Accept: application/json",
+                               &ok);
+  c->json_headers = add_header(c->json_headers,
+                               "Content-Type: application/json", &ok);
+  /* no "Expect: 100-continue" round trip for larger bodies */
+  c->json_headers = add_header(c->json_headers, "Expect:", &ok);
+  return ok;
+}
+
+
+/* Options that hold for every transfer of the client, on the handle
+** 'easy' (the client's own, or one of its multi transfers). */
+int client_setup_easy (Client *c, CURL *easy, Buf *reply, Buf *head,
+                       char *errbuf) {
+  CURLcode r = CURLE_OK;
+#define SET(option, value) \
+  if (r == CURLE_OK) r = curl_easy_setopt(easy, option, value)
+  SET(CURLOPT_NOSIGNAL, 1L);
+  SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
+  SET(CURLOPT_SSL_VERIFYPEER, 1L);
+  SET(CURLOPT_SSL_VERIFYHOST, 2L);
+  SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  SET(CURLOPT_WRITEFUNCTION, on_body);
+  SET(CURLOPT_WRITEDATA, reply);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERDATA, head);
+  SET(CURLOPT_ERRORBUFFER, errbuf);
+  SET(CURLOPT_VERBOSE, (long)c->verbose);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  if (c->ca_file)
+    SET(CURLOPT_CAINFO, c->ca_file);
+  if (c->proxy)
+    SET(CURLOPT_PROXY, c->proxy);
+#undef SET
+  return r == CURLE_OK;
+}
+
+
+/* Points the handle at one request: method, URL and body. 'body' must
+** stay alive until the transfer ends (libcurl does not copy it). */
+int client_aim_easy (Client *c, CURL *easy, const char *method,
+                     const char *url, const char *body, size_t len) {
+  CURLcode r = curl_easy_setopt(easy, CURLOPT_URL, url);
+  int is_post = strcmp(method, "POST") == 0;
+  if (r == CURLE_OK && body) {
+    r = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)len);
+    if (r == CURLE_OK)
+      r = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+  }
+  else if (r == CURLE_OK)
+    r = curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  if (r == CURLE_OK)
+    r = curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
+                         (is_post && body) || strcmp(method, "GET") == 0
+                         ? NULL : method);
+  if (r == CURLE_OK)
+    r = curl_easy_setopt(easy, CURLOPT_HTTPHEADER,
+                         body ? c->json_headers : c->plain_headers);
+  return r == CURLE_OK;
+}
+
+
+/* Pushes a table of the header lines in 'head', names in lower case;
+** repeated headers are joined with ", ". */
+void push_headers (lua_State *L, const Buf *head) {
+  const char *p = head->data, *end = head->data + head->len;
+  lua_newtable(L);
+  while (p && p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    const char *colon, *value, *stop;
+    if (eol == NULL)
+      eol = end;
+    colon = memchr(p, ':', (size_t)(eol - p));
+    if (colon && colon > p && memcmp(p, "HTTP/", 5) != 0) {
+      luaL_Buffer name;
+      const char *q;
+      value = colon + 1;
+      stop = eol;
+      while (value < stop && (*value == ' ' || *value == '\t'))
+        value++;
+      while (stop > value && (stop[-1] == '\r' || stop[-1] == ' '
+                              || stop[-1] == '\t'))
+        stop--;
+      luaL_buffinit(L, &name);
+      for (q = p; q < colon; q++) {
+        char ch = *q;
+        luaL_addchar(&name, (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+      }
+      luaL_pushresult(&name);
+      lua_pushvalue(L, -1);
+      lua_rawget(L, -3);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushlstring(L, value, (size_t)(stop - value));
+      }
+      else {
+        lua_pushliteral(L, ", ");
+        lua_pushlstring(L, value, (size_t)(stop - value));
+        lua_concat(L, 3);
+      }
+      lua_rawset(L, -3);
+    }
+    p = eol + 1;
+  }
+}
+
+
+/* Whether any of the request left: libcurl counts the request bytes it
+** wrote, and a connect that failed wrote none. */
+int client_request_left (CURL *easy) {
+  long bytes = 0;
+  return curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &bytes)
+         == CURLE_OK && bytes > 0;
+}
+
+
+/* Pushes the error for a transfer that ended with 'code'. */
+void client_curl_error (lua_State *L, Mode mode, CURL *easy, CURLcode code,
+                        const Buf *reply, const Buf *head,
+                        const char *errbuf) {
+  const char *kind = KIND_NETWORK;
+  const char *detail = errbuf && *errbuf ? errbuf : curl_easy_strerror(code);
+  int sent = client_request_left(easy);
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+      sent = 0;
+      break;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+      lua_pushfstring(L, "TLS handshake failed: %s (a private CA is "
+                      "trusted with the ca_file option)", detail);
+      reply_transport_error(L, mode, KIND_NETWORK, 0, lua_tostring(L, -1));
+      lua_remove(L, -2);
+      return;
+    case CURLE_OPERATION_TIMEDOUT:
+      kind = KIND_TIMEOUT;
+      break;
+    case CURLE_WRITE_ERROR:
+      if (reply->failed || head->failed) {
+        lua_pushfstring(L, "the reply is larger than %d bytes",
+                        (int)(reply->failed ? reply->limit : head->limit));
+        reply_transport_error(L, mode, KIND_PROTOCOL, 1,
+                              lua_tostring(L, -1));
+        lua_remove(L, -2);
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  reply_transport_error(L, mode, kind, sent, detail);
+}
+
+
+/* Runs the request the handle is aimed at; pushes its results. */
+static int perform (lua_State *L, Client *c, Mode mode) {
+  CURLcode code;
+  long status = 0;
+  buf_reset(&c->reply);
+  buf_reset(&c->head);
+  c->errbuf[0] = '\0';
+  code = curl_easy_perform(c->easy);
+  if (code != CURLE_OK) {
+    lua_pushnil(L);
+    client_curl_error(L, mode, c->easy, code, &c->reply, &c->head,
+                      c->errbuf);
+    return 2;
+  }
+  curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+  push_headers(L, &c->head);
+  return reply_classify(L, mode, status, -1, c->reply.data, c->reply.len);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** URLs and request tables
+** =======================================================
+*/
+
+/* Appends 's' percent-encoded: all but RFC 3986's unreserved
+** characters, so "+" in a date becomes %2B. */
+static void url_encode (Buf *b, const char *s, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')
+        || (ch >= '0' && ch <= '9') || (ch && strchr("-._~", ch)))
+      buf_addc(b, (char)ch);
+    else {
+      char escaped[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+      buf_add(b, escaped, 3);
+    }
+  }
+}
+
+
+static int compare_names (const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+
+/* Appends "?k=v&..." from the query table at 'idx', names sorted.
+** Values: strings, numbers (integral ones without a fraction) and
+** booleans; anything else raises (a programmer mistake). */
+static void append_query (lua_State *L, Buf *b, int idx) {
+  const char *names[64];
+  int i, n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING || n == 64)
+      luaL_error(L, "query names must be strings (at most 64 of them)");
+    names[n++] = lua_tostring(L, -1);
+  }
+  qsort(names, (size_t)n, sizeof(names[0]), compare_names);
+  for (i = 0; i < n; i++) {
+    size_t len;
+    const char *v;
+    lua_getfield(L, idx, names[i]);
+    if (lua_type(L, -1) == LUA_TBOOLEAN)
+      lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
+    else if (lua_type(L, -1) == LUA_TNUMBER) {
+      Buf number;
+      buf_init(&number, 64);
+      json_number(L, &number, -1);
+      lua_pushlstring(L, number.data, number.len);
+      buf_free(&number);
+    }
+    else if (lua_type(L, -1) == LUA_TSTRING)
+      lua_pushvalue(L, -1);
+    else
+      luaL_error(L, "query value '%s' must be a string, number or "
+                 "boolean, got %s", names[i], luaL_typename(L, -1));
+    v = lua_tolstring(L, -1, &len);
+    buf_addc(b, i == 0 ? '?' : '&');
+    url_encode(b, names[i], strlen(names[i]));
+    buf_addc(b, '=');
+    url_encode(b, v, len);
+    lua_pop(L, 2);
+  }
+}
+
+
+/* Builds base_url .. path .. query into c->url; raises on a bad path
+** (paths come from the module's verbs or a programmer). */
+static void build_url (lua_State *L, Client *c, const char *path,
+                       int query) {
+  if (path[0] != '/' || strpbrk(path, "?# ") || has_control(path))
+    luaL_error(L, "path must start with '/' and hold no '?', '#', spaces "
+               "or control characters");
+  buf_reset(&c->url);
+  buf_add(&c->url, c->base_url, strlen(c->base_url));
+  buf_add(&c->url, path, strlen(path));
+  if (query)
+    append_query(L, &c->url, query);
+  buf_addc(&c->url, '\0');
+  if (c->url.failed)
+    luaL_error(L, "URL too long");
+}
+
+
+/* Pushes the headers a custom transport sends, key included. */
+static void push_request_headers (lua_State *L, Client *c, int has_body) {
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, c->api_key);
+  lua_setfield(L, -2, "X-API-KEY");
+  lua_pushstring(L, c->user_agent);
+  lua_setfield(L, -2, "User-Agent");
+  lua_pushliteral(L, "application/json");
+  lua_setfield(L, -2, "Accept");
+  if (has_body) {
+    lua_pushliteral(L, "application/json");
+    lua_setfield(L, -2, "Content-Type");
+  }
+}
+
+
+/* Pushes {method, url, headers, body, timeout}. */
+static void push_request (lua_State *L, Client *c, const char *method,
+                          const char *url, const Buf *body) {
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, method);
+  lua_setfield(L, -2, "method");
+  lua_pushstring(L, url);
+  lua_setfield(L, -2, "url");
+  push_request_headers(L, c, body != NULL);
+  lua_setfield(L, -2, "headers");
+  if (body) {
+    lua_pushlstring(L, body->data, body->len);
+    lua_setfield(L, -2, "body");
+  }
+  lua_pushnumber(L, (lua_Number)c->timeout_ms / 1000.0);
+  lua_setfield(L, -2, "timeout");
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Methods
+** =======================================================
+*/
+
+Client *client_check (lua_State *L, int idx) {
+  Client *c = (Client *)luaL_checkudata(L, idx, CLIENT_TYPE);
+  if (c->closed)
+    luaL_error(L, "attempt to use a closed client");
+  return c;
+}
+
+
+/* client:prepare(params) -> req | nil, err */
+static int client_prepare (lua_State *L) {
+  Client *c = client_check(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!call_assemble(L, 2, &c->body)) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  push_request(L, c, "POST", c->call_url, &c->body);
+  return 1;
+}
+
+
+/* client:call(params) -> call | nil, err; blocking */
+static int client_call (lua_State *L) {
+  Client *c = client_check(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!call_assemble(L, 2, &c->body)) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  if (!client_aim_easy(c, c->easy, "POST", c->call_url, c->body.data,
+                       c->body.len))
+    return luaL_error(L, "libcurl refused the request options");
+  return perform(L, c, MODE_CALL);
+}
+
+
+static const char *const methods[] = {"GET", "POST", "PUT", "PATCH",
+                                      "DELETE", NULL};
+
+
+/* Assembles method, URL (c->url) and body (c->body, when arg 5 is not
+** nil) of client:build and client:send. Returns the body or NULL, or
+** pushes an "invalid" error and returns NULL with *bad set. */
+const Buf *client_assemble (lua_State *L, Client *c, const char **method,
+                            int *bad) {
+  *method = methods[luaL_checkoption(L, 2, NULL, methods)];
+  luaL_checkstring(L, 3);
+  if (!lua_isnoneornil(L, 4))
+    luaL_checktype(L, 4, LUA_TTABLE);
+  build_url(L, c, lua_tostring(L, 3), lua_isnoneornil(L, 4) ? 0 : 4);
+  *bad = 0;
+  if (lua_isnoneornil(L, 5))
+    return NULL;
+  if (!value_assemble(L, 5, &c->body, "body")) {
+    *bad = 1;
+    return NULL;
+  }
+  return &c->body;
+}
+
+
+/* client:build(method, path, query, body) -> req | nil, err */
+static int client_build (lua_State *L) {
+  Client *c = client_check(L, 1);
+  const char *method;
+  int bad;
+  const Buf *body = client_assemble(L, c, &method, &bad);
+  if (bad) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  push_request(L, c, method, c->url.data, body);
+  return 1;
+}
+
+
+static Mode mode_of (const char *method) {
+  return strcmp(method, "GET") == 0 ? MODE_READ : MODE_WRITE;
+}
+
+
+/* client:send(method, path, query, body) -> decoded, res | nil, err */
+static int client_send (lua_State *L) {
+  Client *c = client_check(L, 1);
+  const char *method;
+  int bad;
+  const Buf *body = client_assemble(L, c, &method, &bad);
+  if (bad) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  if (!client_aim_easy(c, c->easy, method, c->url.data,
+                       body ? body->data : NULL, body ? body->len : 0))
+    return luaL_error(L, "libcurl refused the request options");
+  return perform(L, c, mode_of(method));
+}
+
+
+static Mode check_mode (lua_State *L, int idx) {
+  static const char *const names[] = {"call", "read", "write", NULL};
+  static const Mode modes[] = {MODE_CALL, MODE_READ, MODE_WRITE};
+  return modes[luaL_checkoption(L, idx, NULL, names)];
+}
+
+
+/* Pushes a transport's failure: a message, or a table {message, kind,
+** sent} from transports that know more (kind "timeout" or "network"). */
+static int transport_failure (lua_State *L, Mode mode, int idx) {
+  const char *kind = KIND_NETWORK;
+  const char *message;
+  int sent = 1;
+  if (lua_type(L, idx) == LUA_TTABLE) {
+    lua_getfield(L, idx, "kind");
+    if (lua_isstring(L, -1)
+        && strcmp(lua_tostring(L, -1), KIND_TIMEOUT) == 0)
+      kind = KIND_TIMEOUT;
+    lua_getfield(L, idx, "sent");
+    sent = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_getfield(L, idx, "message");
+    idx = lua_gettop(L);
+  }
+  message = lua_tostring(L, idx);
+  lua_pushnil(L);
+  reply_transport_error(L, mode, kind, sent,
+                        message ? message : "the transport failed");
+  return 2;
+}
+
+
+/* Copies a transport's headers with lower-case names. */
+static void push_lower_headers (lua_State *L, int idx) {
+  lua_newtable(L);
+  if (lua_type(L, idx) != LUA_TTABLE)
+    return;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      lua_getglobal(L, "string");
+      lua_getfield(L, -1, "lower");
+      lua_pushvalue(L, -4);
+      lua_call(L, 1, 1);
+      lua_pushvalue(L, -3);
+      lua_rawset(L, -6);
+      lua_pop(L, 1);  /* string */
+    }
+    lua_pop(L, 1);
+  }
+}
+
+
+/* client:classify(mode, res, message) -> what call/send would return
+** for the reply (or failure) a custom transport gave. */
+static int client_classify (lua_State *L) {
+  Client *c = client_check(L, 1);
+  Mode mode = check_mode(L, 2);
+  size_t len;
+  const char *body;
+  lua_Number status;
+  if (lua_isnoneornil(L, 3))
+    return transport_failure(L, mode, 4);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_getfield(L, 3, "status");
+  status = lua_tonumber(L, -1);
+  if (lua_type(L, -1) != LUA_TNUMBER || status < 100 || status > 999)
+    return luaL_error(L, "transport reply needs a numeric status");
+  lua_getfield(L, 3, "body");
+  body = lua_tolstring(L, -1, &len);
+  if (body == NULL && !lua_isnil(L, -1))
+    return luaL_error(L, "transport reply body must be a string");
+  lua_getfield(L, 3, "headers");
+  push_lower_headers(L, lua_gettop(L));
+  if (len > c->reply.limit) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "the reply is larger than %d bytes",
+                    (int)c->reply.limit);
+    reply_transport_error(L, mode, KIND_PROTOCOL, 1, lua_tostring(L, -1));
+    lua_remove(L, -2);
+    return 2;
+  }
+  return reply_classify(L, mode, (long)status, -1, body ? body : "",
+                        body ? len : 0);
+}
+
+
+static void client_free (lua_State *L, Client *c) {
+  multi_free(L, c);
+  if (c->easy)
+    curl_easy_cleanup(c->easy);
+  curl_slist_free_all(c->json_headers);
+  curl_slist_free_all(c->plain_headers);
+  if (c->api_key) {
+    memset(c->api_key, 0, strlen(c->api_key));
+    free(c->api_key);
+  }
+  free(c->base_url);
+  free(c->call_url);
+  free(c->user_agent);
+  free(c->proxy);
+  free(c->ca_file);
+  buf_free(&c->body);
+  buf_free(&c->reply);
+  buf_free(&c->head);
+  buf_free(&c->url);
+  memset(c, 0, sizeof(*c));
+  c->closed = 1;
+}
+
+
+/* client:close(); also __gc and __close. Idempotent. Transfers still in
+** flight are cancelled; their callbacks run with kind "cancelled". */
+static int client_close (lua_State *L) {
+  Client *c = (Client *)luaL_checkudata(L, 1, CLIENT_TYPE);
+  if (c->closed)
+    return 0;
+  multi_cancel_all(L, c);  /* pushes the first callback error, or nil */
+  client_free(L, c);
+  return lua_isnil(L, -1) ? 0 : lua_error(L);
+}
+
+
+static int client_gc (lua_State *L) {
+  Client *c = (Client *)luaL_checkudata(L, 1, CLIENT_TYPE);
+  if (!c->closed)
+    client_free(L, c);  /* callbacks cannot run in a finaliser */
+  return 0;
+}
+
+
+static int client_tostring (lua_State *L) {
+  Client *c = (Client *)luaL_checkudata(L, 1, CLIENT_TYPE);
+  if (c->closed)
+    lua_pushliteral(L, "ringg.client (closed)");
+  else
+    lua_pushfstring(L, "ringg.client (%p)", (void *)c);
+  return 1;
+}
+
+
+/* ringg.core.new(options) -> client; raises on programmer mistakes */
+static int client_new (lua_State *L) {
+  Client *c;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  c = (Client *)lua_newuserdatauv(L, sizeof(Client), 1);
+  memset(c, 0, sizeof(*c));  /* all empty: __gc can free a half-made one */
+  luaL_setmetatable(L, CLIENT_TYPE);
+  buf_init(&c->body, MAX_BODY);
+  buf_init(&c->reply, MAX_REPLY);
+  buf_init(&c->head, MAX_HEAD);
+  buf_init(&c->url, MAX_URL_BYTES);
+  read_options(L, c);
+  lua_pushfstring(L, "%s%s", c->base_url, CALL_PATH);
+  c->call_url = strdup(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  multi_init(L, c);
+  if (c->call_url == NULL || (c->easy = curl_easy_init()) == NULL
+      || !make_headers(L, c)
+      || !client_setup_easy(c, c->easy, &c->reply, &c->head, c->errbuf))
+    return luaL_error(L, "could not set up libcurl");
+  return 1;
+}
+
+
+static const luaL_Reg client_methods[] = {
+  {"prepare", client_prepare},
+  {"call", client_call},
+  {"build", client_build},
+  {"send", client_send},
+  {"classify", client_classify},
+  {"close", client_close},
+  {NULL, NULL}
+};
+
+
+static const luaL_Reg client_metamethods[] = {
+  {"__gc", client_gc},
+  {"__tostring", client_tostring},
+#if LUA_VERSION_NUM >= 504
+  {"__close", client_close},
+#endif
+  {"__index", NULL},  /* placeholder */
+  {NULL, NULL}
+};
+
+
+/* Registers the client metatable; adds core.new to the module table at
+** the top of the stack. */
+void client_open (lua_State *L) {
+  luaL_newmetatable(L, CLIENT_TYPE);
+  luaL_setfuncs(L, client_metamethods, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, client_methods, 0);
+  multi_methods(L);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, client_new);
+  lua_setfield(L, -2, "new");
+}
+
+/* }====================================================== */
