@@ -531,8 +531,9 @@ int reply_classify (lua_State *L, Mode mode, long status, int headers,
       results = http_failure(L, mode, status, headers, body, len, decoded);
   }
   else if (lua_type(L, decoded) != LUA_TTABLE)
-    results = bad_reply(L, status, headers, body, len,
-                        "the reply is not a JSON object");
+    results = bad_reply(L, status, headers, body, len, lua_isnil(L, decoded)
+                        ? "the reply is not valid JSON"
+                        : "the reply is not a JSON object");
   else if (mode == MODE_CALL)
     results = normalise_call(L, status, headers, decoded, body, len);
   else
