@@ -179,6 +179,18 @@ static void collect_finished (Multi *m) {
 ** =======================================================
 */
 
+/* Pushes the classified reply of a transfer that got one. */
+static int push_reply (lua_State *L, Transfer *t) {
+  long status = 0;
+  int n;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  push_headers(L, &t->head);
+  n = reply_classify(L, t->mode, status, -1, t->reply.data, t->reply.len);
+  lua_remove(L, -(n + 1));  /* the headers: the results keep their own */
+  return n;
+}
+
+
 /* Pushes the callback's arguments for a finished transfer; returns how
 ** many. */
 static int push_results (lua_State *L, Transfer *t) {
@@ -201,13 +213,7 @@ static int push_results (lua_State *L, Transfer *t) {
                       t->errbuf);
     return 2;
   }
-  {
-    long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    push_headers(L, &t->head);
-    return reply_classify(L, t->mode, status, -1, t->reply.data,
-                          t->reply.len);
-  }
+  return push_reply(L, t);
 }
 
 
