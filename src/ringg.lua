@@ -314,31 +314,34 @@ end
 
 
 -- for call, err in client:each_call{...}: every call across pages. On
--- a failure it yields nil, err once, then ends.
+-- a failure the loop sees the error once, then ends. The error comes as
+-- `false, err`: a nil first value would end a generic for before its
+-- body could see the error.
 function Client:each_call(q)
   local query, err = history_query(q)
   local page, index, done = nil, 0, false
   query = query or {}
   query.limit = query.limit or 50
   query.offset = query.offset or 0
+  local function fail(e)
+    done = true
+    return false, e
+  end
+  local function last_page()
+    return page and (#page.calls == 0
+      or (page.total and query.offset >= page.total))
+  end
   return function()
     if done then return nil end
-    if err then
-      done = true
-      return nil, err
-    end
+    if err then return fail(err) end
     if not page or index >= #page.calls then
-      if page and (#page.calls == 0 or (page.total
-          and query.offset >= page.total)) then
+      if last_page() then
         done = true
         return nil
       end
-      page, err = self:call_history(query)
-      if not page then
-        done = true
-        return nil, err
-      end
-      index = 0
+      local next_page, perr = self:call_history(query)
+      if not next_page then return fail(perr) end
+      page, index = next_page, 0
       query.offset = query.offset + #page.calls
       if #page.calls == 0 then
         done = true
