@@ -385,10 +385,9 @@ static int perform (lua_State *L, Client *c, Mode mode) {
   c->errbuf[0] = '\0';
   code = curl_easy_perform(c->easy);
   if (code != CURLE_OK) {
-    lua_pushnil(L);
     client_curl_error(L, mode, c->easy, code, &c->reply, &c->head,
                       c->errbuf);
-    return 2;
+    return reply_fail(L);
   }
   curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
   push_headers(L, &c->head);
@@ -542,11 +541,8 @@ Client *client_check (lua_State *L, int idx) {
 static int client_prepare (lua_State *L) {
   Client *c = client_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  if (!call_assemble(L, 2, &c->body)) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  if (!call_assemble(L, 2, &c->body))
+    return reply_fail(L);
   push_request(L, c, "POST", c->call_url, &c->body);
   return 1;
 }
@@ -556,11 +552,8 @@ static int client_prepare (lua_State *L) {
 static int client_call (lua_State *L) {
   Client *c = client_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  if (!call_assemble(L, 2, &c->body)) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  if (!call_assemble(L, 2, &c->body))
+    return reply_fail(L);
   if (!client_aim_easy(c, c->easy, "POST", c->call_url, c->body.data,
                        c->body.len))
     return luaL_error(L, "libcurl refused the request options");
@@ -572,24 +565,24 @@ static const char *const methods[] = {"GET", "POST", "PUT", "PATCH",
                                       "DELETE", NULL};
 
 
-/* Assembles method, URL (c->url) and body (c->body, when arg 5 is not
-** nil) of client:build and client:send. Returns the body or NULL, or
-** pushes an "invalid" error and returns NULL with *bad set. */
-const Buf *client_assemble (lua_State *L, Client *c, const char **method,
-                            int *bad) {
+/* Assembles the request of client:build, client:send and client:start
+** from arguments 2 to 5 (method, path, query, body): the URL in c->url,
+** the body in c->body (*body is NULL when there is none). Returns 1, or
+** 0 with an "invalid" error pushed. */
+int client_assemble (lua_State *L, Client *c, const char **method,
+                     const Buf **body) {
   *method = methods[luaL_checkoption(L, 2, NULL, methods)];
   luaL_checkstring(L, 3);
   if (!lua_isnoneornil(L, 4))
     luaL_checktype(L, 4, LUA_TTABLE);
   build_url(L, c, lua_tostring(L, 3), lua_isnoneornil(L, 4) ? 0 : 4);
-  *bad = 0;
+  *body = NULL;
   if (lua_isnoneornil(L, 5))
-    return NULL;
-  if (!value_assemble(L, 5, &c->body, "body")) {
-    *bad = 1;
-    return NULL;
-  }
-  return &c->body;
+    return 1;
+  if (!value_assemble(L, 5, &c->body, "body"))
+    return 0;
+  *body = &c->body;
+  return 1;
 }
 
 
@@ -597,13 +590,9 @@ const Buf *client_assemble (lua_State *L, Client *c, const char **method,
 static int client_build (lua_State *L) {
   Client *c = client_check(L, 1);
   const char *method;
-  int bad;
-  const Buf *body = client_assemble(L, c, &method, &bad);
-  if (bad) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  const Buf *body;
+  if (!client_assemble(L, c, &method, &body))
+    return reply_fail(L);
   push_request(L, c, method, c->url.data, body);
   return 1;
 }
@@ -618,13 +607,9 @@ static Mode mode_of (const char *method) {
 static int client_send (lua_State *L) {
   Client *c = client_check(L, 1);
   const char *method;
-  int bad;
-  const Buf *body = client_assemble(L, c, &method, &bad);
-  if (bad) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  const Buf *body;
+  if (!client_assemble(L, c, &method, &body))
+    return reply_fail(L);
   if (!client_aim_easy(c, c->easy, method, c->url.data,
                        body ? body->data : NULL, body ? body->len : 0))
     return luaL_error(L, "libcurl refused the request options");
@@ -656,10 +641,9 @@ static int transport_failure (lua_State *L, Mode mode, int idx) {
     idx = lua_gettop(L);
   }
   message = lua_tostring(L, idx);
-  lua_pushnil(L);
   reply_transport_error(L, mode, kind, sent,
                         message ? message : "the transport failed");
-  return 2;
+  return reply_fail(L);
 }
 
 
@@ -706,12 +690,11 @@ static int client_classify (lua_State *L) {
   lua_getfield(L, 3, "headers");
   push_lower_headers(L, lua_gettop(L));
   if (len > c->reply.limit) {
-    lua_pushnil(L);
     lua_pushfstring(L, "the reply is larger than %d bytes",
                     (int)c->reply.limit);
     reply_transport_error(L, mode, KIND_PROTOCOL, 1, lua_tostring(L, -1));
     lua_remove(L, -2);
-    return 2;
+    return reply_fail(L);
   }
   return reply_classify(L, mode, (long)status, -1, body ? body : "",
                         body ? len : 0);

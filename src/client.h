@@ -57,8 +57,8 @@ int client_aim_easy (Client *c, CURL *easy, const char *method,
                      const char *url, const char *body, size_t len);
 void push_headers (lua_State *L, const Buf *head);
 int client_request_left (CURL *easy);
-const Buf *client_assemble (lua_State *L, Client *c, const char **method,
-                            int *bad);
+int client_assemble (lua_State *L, Client *c, const char **method,
+                     const Buf **body);
 void client_curl_error (lua_State *L, Mode mode, CURL *easy, CURLcode code,
                         const Buf *reply, const Buf *head,
                         const char *errbuf);

@@ -20,11 +20,8 @@
 static int core_validate (lua_State *L) {
   Buf *scratch = (Buf *)lua_touserdata(L, lua_upvalueindex(1));
   luaL_checktype(L, 1, LUA_TTABLE);
-  if (!call_assemble(L, 1, scratch)) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  if (!call_assemble(L, 1, scratch))
+    return reply_fail(L);
   if (scratch->size > 4096)
     buf_free(scratch);  /* keep no large body alive between calls */
   lua_pushboolean(L, 1);

@@ -106,6 +106,10 @@ void error_new (lua_State *L, const char *kind);
 void error_setstring (lua_State *L, const char *k, const char *v);
 void error_setbool (lua_State *L, const char *k, int v);
 
+/* Puts nil under the error at the top of the stack; returns 2, so a
+** Lua-visible function can end with "return reply_fail(L);". */
+int reply_fail (lua_State *L);
+
 /* Pushes an error for a request that failed before any reply: 'sent'
 ** says whether it may have reached the server. */
 void reply_transport_error (lua_State *L, Mode mode, const char *kind,

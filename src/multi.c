@@ -196,24 +196,31 @@ static int push_reply (lua_State *L, Transfer *t) {
 static int push_results (lua_State *L, Transfer *t) {
   if (t->cancelled) {
     int sent = t->started && t->easy && client_request_left(t->easy);
-    lua_pushnil(L);
     reply_transport_error(L, t->mode, KIND_CANCELLED, sent,
                           "cancelled before the reply arrived");
-    return 2;
+    return reply_fail(L);
   }
   if (t->code == CURLE_FAILED_INIT) {
-    lua_pushnil(L);
     reply_transport_error(L, t->mode, KIND_NETWORK, 0,
                           "libcurl could not start the request");
-    return 2;
+    return reply_fail(L);
   }
   if (t->code != CURLE_OK) {
-    lua_pushnil(L);
     client_curl_error(L, t->mode, t->easy, t->code, &t->reply, &t->head,
                       t->errbuf);
-    return 2;
+    return reply_fail(L);
   }
   return push_reply(L, t);
+}
+
+
+/* Frees the request and reply bytes a transfer holds. */
+static void free_memory (Transfer *t) {
+  free(t->body);
+  free(t->url);
+  t->body = t->url = NULL;
+  buf_free(&t->reply);
+  buf_free(&t->head);
 }
 
 
@@ -231,11 +238,7 @@ static void retire (lua_State *L, Transfer *t) {
     give_back_easy(m, t->easy);
     t->easy = NULL;
   }
-  free(t->body);
-  free(t->url);
-  t->body = t->url = NULL;
-  buf_free(&t->reply);
-  buf_free(&t->head);
+  free_memory(t);
   unanchor(L, t);
   t->client = NULL;  /* done: cancel() no longer applies */
 }
@@ -314,11 +317,8 @@ static int multi_start_call (lua_State *L) {
   Client *c = client_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  if (!call_assemble(L, 2, &c->body)) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  if (!call_assemble(L, 2, &c->body))
+    return reply_fail(L);
   queue_transfer(L, c, MODE_CALL, "POST", c->call_url, &c->body, 3);
   start_queued(c->multi);
   return 1;
@@ -329,15 +329,10 @@ static int multi_start_call (lua_State *L) {
 static int multi_start (lua_State *L) {
   Client *c = client_check(L, 1);
   const char *method;
-  int bad;
   const Buf *body;
   luaL_checktype(L, 6, LUA_TFUNCTION);
-  body = client_assemble(L, c, &method, &bad);
-  if (bad) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  if (!client_assemble(L, c, &method, &body))
+    return reply_fail(L);
   queue_transfer(L, c, strcmp(method, "GET") == 0 ? MODE_READ : MODE_WRITE,
                  method, c->url.data, body, 6);
   start_queued(c->multi);
@@ -373,11 +368,7 @@ static int handle_gc (lua_State *L) {
   if (t->easy)
     curl_easy_cleanup(t->easy);
   t->easy = NULL;
-  free(t->body);
-  free(t->url);
-  t->body = t->url = NULL;
-  buf_free(&t->reply);
-  buf_free(&t->head);
+  free_memory(t);
   return 0;
 }
 

@@ -59,6 +59,13 @@ void error_setbool (lua_State *L, const char *k, int v) {
 }
 
 
+int reply_fail (lua_State *L) {
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+
 /* Whether repeating the request is safe and may succeed. A call or
 ** other write may only be repeated when it never left, or on 429; a
 ** read may be repeated after any passing failure. */
