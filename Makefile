@@ -47,9 +47,9 @@ DEB_PACKAGES ?= gcc make pkg-config ca-certificates openssl curl \
   lua-socket lua-lpeg lua-argparse luarocks luajit2 libluajit2-5.1-dev \
   nginx-light libnginx-mod-http-lua lua-resty-core
 
-SRC = src/buf.c src/json.c src/validate.c src/reply.c src/client.c \
-      src/multi.c src/core.c
-HDR = src/compat.h src/core.h src/client.h
+SRC = src/buf.c src/json.c src/walk.c src/validate.c src/reply.c \
+      src/client.c src/multi.c src/core.c
+HDR = src/compat.h src/core.h src/walk.h src/client.h
 LUA_MODULES = src/ringg.lua src/ringg/record.lua src/ringg/webhook.lua \
               src/ringg/prompt.lua src/ringg/ngx.lua
 

@@ -62,15 +62,9 @@ static int buf_grow (Buf *b, size_t n) {
 }
 
 
-void buf_add (Buf *b, const char *s, size_t n) {
+void buf_add_slow (Buf *b, const char *s, size_t n) {
   if (n > 0 && buf_grow(b, n)) {
     memcpy(b->data + b->len, s, n);
     b->len += n;
   }
-}
-
-
-void buf_addc (Buf *b, char c) {
-  if (buf_grow(b, 1))
-    b->data[b->len++] = c;
 }

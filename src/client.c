@@ -486,38 +486,93 @@ static void build_url (lua_State *L, Client *c, const char *path,
 }
 
 
-/* Pushes the headers a custom transport sends, key included. */
-static void push_request_headers (lua_State *L, Client *c, int has_body) {
-  lua_createtable(L, 0, 4);
-  lua_pushstring(L, c->api_key);
-  lua_setfield(L, -2, "X-API-KEY");
-  lua_pushstring(L, c->user_agent);
-  lua_setfield(L, -2, "User-Agent");
-  lua_pushliteral(L, "application/json");
-  lua_setfield(L, -2, "Accept");
-  if (has_body) {
-    lua_pushliteral(L, "application/json");
-    lua_setfield(L, -2, "Content-Type");
+/* Strings of every request table, kept in the client's user value so
+** that building one interns nothing (prepare is on the hot path). */
+enum {
+  S_METHOD = 1, S_URL, S_HEADERS, S_BODY, S_TIMEOUT, S_API_KEY_HEADER,
+  S_USER_AGENT_HEADER, S_ACCEPT_HEADER, S_CONTENT_TYPE_HEADER, S_JSON,
+  S_POST, S_API_KEY, S_USER_AGENT, S_CALL_URL, S_LAST = S_CALL_URL
+};
+
+
+/* Makes the string cache of a new client and sets it as the user value
+** of the client at the top of the stack. */
+static void make_strings (lua_State *L, Client *c) {
+  static const char *const fixed[] = {"method", "url", "headers", "body",
+    "timeout", "X-API-KEY", "User-Agent", "Accept", "Content-Type",
+    "application/json", "POST"};
+  int i;
+  lua_createtable(L, S_LAST, 0);
+  for (i = 0; i < S_API_KEY - 1; i++) {
+    lua_pushstring(L, fixed[i]);
+    lua_rawseti(L, -2, i + 1);
   }
+  lua_pushstring(L, c->api_key);
+  lua_rawseti(L, -2, S_API_KEY);
+  lua_pushstring(L, c->user_agent);
+  lua_rawseti(L, -2, S_USER_AGENT);
+  lua_pushstring(L, c->call_url);
+  lua_rawseti(L, -2, S_CALL_URL);
+  lua_setiuservalue(L, -2, 1);
 }
 
 
-/* Pushes {method, url, headers, body, timeout}. */
-static void push_request (lua_State *L, Client *c, const char *method,
-                          const char *url, const Buf *body) {
+/* t[strings[key]] = strings[value] */
+static void set_cached (lua_State *L, int strings, int t, int key,
+                        int value) {
+  lua_rawgeti(L, strings, key);
+  lua_rawgeti(L, strings, value);
+  lua_rawset(L, t);
+}
+
+
+/* Pushes the headers a custom transport sends, key included. */
+static void push_request_headers (lua_State *L, int strings, int has_body) {
+  int t;
+  lua_createtable(L, 0, 4);
+  t = lua_gettop(L);
+  set_cached(L, strings, t, S_API_KEY_HEADER, S_API_KEY);
+  set_cached(L, strings, t, S_USER_AGENT_HEADER, S_USER_AGENT);
+  set_cached(L, strings, t, S_ACCEPT_HEADER, S_JSON);
+  if (has_body)
+    set_cached(L, strings, t, S_CONTENT_TYPE_HEADER, S_JSON);
+}
+
+
+/* Replaces the method and URL at the top of the stack with the request
+** {method, url, headers, body, timeout}; 'strings' is the string
+** cache's stack index. */
+static void push_request (lua_State *L, Client *c, int strings,
+                          const Buf *body) {
+  int t;
   lua_createtable(L, 0, 5);
-  lua_pushstring(L, method);
-  lua_setfield(L, -2, "method");
-  lua_pushstring(L, url);
-  lua_setfield(L, -2, "url");
-  push_request_headers(L, c, body != NULL);
-  lua_setfield(L, -2, "headers");
+  t = lua_gettop(L);
+  lua_rawgeti(L, strings, S_METHOD);
+  lua_pushvalue(L, t - 2);
+  lua_rawset(L, t);
+  lua_rawgeti(L, strings, S_URL);
+  lua_pushvalue(L, t - 1);
+  lua_rawset(L, t);
+  lua_rawgeti(L, strings, S_HEADERS);
+  push_request_headers(L, strings, body != NULL);
+  lua_rawset(L, t);
   if (body) {
+    lua_rawgeti(L, strings, S_BODY);
     lua_pushlstring(L, body->data, body->len);
-    lua_setfield(L, -2, "body");
+    lua_rawset(L, t);
   }
+  lua_rawgeti(L, strings, S_TIMEOUT);
   lua_pushnumber(L, (lua_Number)c->timeout_ms / 1000.0);
-  lua_setfield(L, -2, "timeout");
+  lua_rawset(L, t);
+  lua_replace(L, t - 2);  /* the request over the method */
+  lua_pop(L, 1);          /* the URL */
+}
+
+
+/* Pushes the client's string cache (its user value). */
+static int push_strings (lua_State *L) {
+  lua_getiuservalue(L, 1, 1);
+  return lua_gettop(L);
 }
 
 /* }====================================================== */
@@ -541,9 +596,13 @@ Client *client_check (lua_State *L, int idx) {
 static int client_prepare (lua_State *L) {
   Client *c = client_check(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
+  int strings;
   if (!call_assemble(L, 2, &c->body))
     return reply_fail(L);
-  push_request(L, c, "POST", c->call_url, &c->body);
+  strings = push_strings(L);
+  lua_rawgeti(L, strings, S_POST);
+  lua_rawgeti(L, strings, S_CALL_URL);
+  push_request(L, c, strings, &c->body);
   return 1;
 }
 
@@ -591,9 +650,13 @@ static int client_build (lua_State *L) {
   Client *c = client_check(L, 1);
   const char *method;
   const Buf *body;
+  int strings;
   if (!client_assemble(L, c, &method, &body))
     return reply_fail(L);
-  push_request(L, c, method, c->url.data, body);
+  strings = push_strings(L);
+  lua_pushstring(L, method);
+  lua_pushstring(L, c->url.data);
+  push_request(L, c, strings, body);
   return 1;
 }
 
@@ -775,6 +838,7 @@ static int client_new (lua_State *L) {
       || !make_headers(L, c)
       || !client_setup_easy(c, c->easy, &c->reply, &c->head, c->errbuf))
     return luaL_error(L, "could not set up libcurl");
+  make_strings(L, c);
   return 1;
 }
 

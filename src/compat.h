@@ -19,6 +19,15 @@
 #define lua_newuserdatauv(L, size, nuv)  lua_newuserdata(L, (size))
 #define luaL_pushfail(L)  lua_pushnil(L)
 
+/* A userdata's one user value is its environment table in 5.1 */
+static inline int lua_getiuservalue (lua_State *L, int idx, int n) {
+  (void)n;
+  lua_getfenv(L, idx);
+  return LUA_TTABLE;
+}
+
+#define lua_setiuservalue(L, idx, n)  lua_setfenv(L, (idx))
+
 /* LuaJIT has no integer subtype: an integral double counts as integer */
 #define RINGG_HAS_INTEGERS 0
 

@@ -7,6 +7,7 @@
 #define RINGG_CORE_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "compat.h"
 
@@ -30,8 +31,26 @@ typedef struct Buf {
 void buf_init (Buf *b, size_t limit);
 void buf_free (Buf *b);
 void buf_reset (Buf *b);
-void buf_add (Buf *b, const char *s, size_t n);
-void buf_addc (Buf *b, char c);
+void buf_add_slow (Buf *b, const char *s, size_t n);
+
+/* Appends: inline while there is room, the common case on a buffer
+** reused from request to request. */
+static inline void buf_add (Buf *b, const char *s, size_t n) {
+  if (n < b->size - b->len) {
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+  }
+  else
+    buf_add_slow(b, s, n);
+}
+
+static inline void buf_addc (Buf *b, char c) {
+  if (b->len + 1 < b->size)
+    b->data[b->len++] = c;
+  else
+    buf_add_slow(b, &c, 1);
+}
+
 #define buf_addlit(b, s)  buf_add((b), "" s, sizeof(s) - 1)
 
 /* }====================================================== */
@@ -48,6 +67,10 @@ void buf_addc (Buf *b, char c);
 size_t utf8_prefix (const char *s, size_t len);
 
 void json_string (Buf *b, const char *s, size_t len);
+
+/* Writes a string known to need no escape (checked to be made of safe
+** characters only: digits, letters, and the like). */
+void json_plain (Buf *b, const char *s, size_t len);
 void json_integer (Buf *b, long long n);
 void json_float (Buf *b, double x);
 

@@ -6,6 +6,7 @@
 */
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,13 @@ static int utf8_second_ok (unsigned char lead, unsigned char next) {
 size_t utf8_prefix (const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
+  while (len - i >= 8) {  /* skip ASCII eight bytes at a time */
+    uint64_t word;
+    memcpy(&word, p + i, 8);
+    if (word & 0x8080808080808080u)
+      break;
+    i += 8;
+  }
   while (i < len) {
     int tail = utf8_tail(p[i]);
     int k;
@@ -58,39 +66,60 @@ size_t utf8_prefix (const char *s, size_t len) {
 }
 
 
-void json_string (Buf *b, const char *s, size_t len) {
+/* Bytes a JSON string may not hold as they are: controls, '"', '\\' */
+static const unsigned char must_escape[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0
+};
+
+
+/* Writes the escape of byte 'c', which must_escape. */
+static void json_escape (Buf *b, unsigned char c) {
   static const char hex[] = "0123456789abcdef";
-  size_t i, run = 0;  /* start of the bytes not yet copied */
-  buf_addc(b, '"');
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    char esc;
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    buf_add(b, s + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': esc = '"'; break;
-      case '\\': esc = '\\'; break;
-      case '\b': esc = 'b'; break;
-      case '\f': esc = 'f'; break;
-      case '\n': esc = 'n'; break;
-      case '\r': esc = 'r'; break;
-      case '\t': esc = 't'; break;
-      default: esc = 0; break;
-    }
-    if (esc) {
-      char pair[2];
-      pair[0] = '\\';
-      pair[1] = esc;
-      buf_add(b, pair, 2);
-    }
-    else {
-      char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-      buf_add(b, u, 6);
-    }
+  char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+  switch (c) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\b': esc[1] = 'b'; break;
+    case '\f': esc[1] = 'f'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+      buf_add(b, esc, 6);
+      return;
   }
-  buf_add(b, s + run, len - run);
+  buf_add(b, esc, 2);
+}
+
+
+/* Copies runs of bytes that need no escape whole: most strings are one
+** run. */
+void json_string (Buf *b, const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  buf_addc(b, '"');
+  while (i < len) {
+    size_t run = i;
+    while (run < len && !must_escape[p[run]])
+      run++;
+    buf_add(b, s + i, run - i);
+    if (run == len)
+      break;
+    json_escape(b, p[run]);
+    i = run + 1;
+  }
+  buf_addc(b, '"');
+}
+
+
+void json_plain (Buf *b, const char *s, size_t len) {
+  buf_addc(b, '"');
+  buf_add(b, s, len);
   buf_addc(b, '"');
 }
 

@@ -1,614 +1,22 @@
 /*
-** validate.c: checks call parameters against the schema of design.md
-** and writes the JSON body in the same walk. Every problem is reported,
-** each with its dotted path, in schema order; the body written so far
-** is simply dropped when there was any.
-**
-** Tables are read with raw access only, so no metamethod of the
-** caller's can run (or raise) in the middle of a walk.
+** validate.c: the call schema of design.md, and the checks of its
+** scalar fields. The walk itself (paths, problems, records, lists and
+** maps) is in walk.c. Every problem is reported, each with its dotted
+** path, in schema order; the body written so far is dropped when there
+** was any.
 */
 
-#include <stdarg.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "core.h"
+#include "walk.h"
 
 
-#define PATH_SIZE       200   /* longer paths end in "..." */
-#define MAX_ERRORS      100   /* problems listed; more are only counted */
 #define MAX_NAME        256   /* bytes in 'name' */
 #define MAX_ID          128   /* bytes in an id string */
 #define MAX_VARIABLE    64    /* bytes in a custom_args_values key */
 #define MAX_CATEGORY    64    /* bytes in call_category */
 #define MAX_URL         2048  /* bytes in callback_url */
-#define EXCERPT         40    /* bytes of a bad value quoted in messages */
-
-
-typedef struct Walk {
-  lua_State *L;
-  Buf *out;
-  int errors;     /* stack index of the list of {field, message} */
-  int count;      /* problems found */
-  int depth;      /* tables entered by free-form values */
-  size_t pathlen;
-  char path[PATH_SIZE + 4];
-} Walk;
-
-
-/* A check validates the value at 'idx' and writes it to w->out. */
-typedef void (*Check) (Walk *w, int idx);
-
-typedef struct Field {
-  const char *name;
-  Check check;
-  int required;
-} Field;
-
-
-/*
-** {======================================================
-** Paths and problems
-** =======================================================
-*/
-
-static void path_set (Walk *w, size_t len) {
-  w->pathlen = len;
-  w->path[len] = '\0';
-}
-
-
-/* Appends 'sep' and 'key' to the path; returns the length to restore. */
-static size_t path_push (Walk *w, const char *sep, const char *key,
-                         size_t len) {
-  size_t old = w->pathlen;
-  size_t room = PATH_SIZE - old;
-  size_t seplen = old > 0 ? strlen(sep) : 0;
-  if (old >= PATH_SIZE)
-    return old;  /* already cut off */
-  if (seplen + len > room) {
-    memcpy(w->path + old, "...", 3);
-    path_set(w, PATH_SIZE);
-    return old;
-  }
-  memcpy(w->path + old, sep, seplen);
-  memcpy(w->path + old + seplen, key, len);
-  path_set(w, old + seplen + len);
-  return old;
-}
-
-
-static size_t path_push_key (Walk *w, const char *key, size_t len) {
-  return path_push(w, ".", key, len);
-}
-
-
-static size_t path_push_index (Walk *w, lua_Integer i) {
-  char index[32];
-  size_t old = w->pathlen;
-  int len = snprintf(index, sizeof(index), "[%lld]", (long long)i);
-  path_push(w, "", index, (size_t)len);
-  return old;
-}
-
-
-/* Records a problem at the current path. */
-static void add_error (Walk *w, const char *fmt, ...) {
-  lua_State *L = w->L;
-  va_list ap;
-  w->count++;
-  if (w->count > MAX_ERRORS)
-    return;
-  luaL_checkstack(L, 4, "too many nested tables");
-  lua_createtable(L, 0, 2);
-  lua_pushlstring(L, w->path, w->pathlen);
-  lua_setfield(L, -2, "field");
-  va_start(ap, fmt);
-  lua_pushvfstring(L, fmt, ap);
-  va_end(ap);
-  lua_setfield(L, -2, "message");
-  lua_rawseti(L, w->errors, w->count);
-}
-
-
-/* Pushes a short quoted excerpt of a string, with control characters
-** and bytes that are not UTF-8 shown as \xNN. */
-static void push_excerpt (lua_State *L, const char *s, size_t len) {
-  luaL_Buffer b;
-  size_t valid = utf8_prefix(s, len);
-  size_t i, shown = len > EXCERPT ? EXCERPT : len;
-  while (shown < len && shown > 0 && (s[shown] & 0xC0) == 0x80)
-    shown--;  /* do not cut a character in two */
-  luaL_buffinit(L, &b);
-  luaL_addchar(&b, '"');
-  for (i = 0; i < shown; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == 0x7F || (c >= 0x80 && i >= valid)) {
-      char hex[8];
-      snprintf(hex, sizeof(hex), "\\x%02X", c);
-      luaL_addstring(&b, hex);
-    }
-    else {
-      if (c == '"' || c == '\\')
-        luaL_addchar(&b, '\\');
-      luaL_addchar(&b, (char)c);
-    }
-  }
-  luaL_addchar(&b, '"');
-  if (shown < len)
-    luaL_addstring(&b, "...");
-  luaL_pushresult(&b);
-}
-
-
-/* Pushes a description of the value at 'idx' for "got ..." messages. */
-static const char *push_description (lua_State *L, int idx) {
-  switch (lua_type(L, idx)) {
-    case LUA_TSTRING: {
-      size_t len;
-      const char *s = lua_tolstring(L, idx, &len);
-      push_excerpt(L, s, len);
-      break;
-    }
-    case LUA_TNUMBER: {
-      lua_Number x = lua_tonumber(L, idx);
-      if (x != x)
-        lua_pushliteral(L, "NaN");
-      else if (x - x != 0)
-        lua_pushstring(L, x > 0 ? "infinity" : "-infinity");
-      else {
-        lua_pushvalue(L, idx);
-        lua_pushfstring(L, "the number %s", lua_tostring(L, -1));
-        lua_remove(L, -2);
-      }
-      break;
-    }
-    case LUA_TBOOLEAN:
-      lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false");
-      break;
-    case LUA_TTABLE:
-      lua_pushliteral(L, "a table");
-      break;
-    default:
-      lua_pushfstring(L, "a %s", luaL_typename(L, idx));
-      break;
-  }
-  return lua_tostring(L, -1);
-}
-
-
-/* "expected <what>, got <description of the value>" */
-static void expected (Walk *w, int idx, const char *what) {
-  const char *got = push_description(w->L, idx);
-  add_error(w, "expected %s, got %s", what, got);
-  lua_pop(w->L, 1);
-}
-
-
-/* Same, with a hint after a semicolon. */
-static void expected_hint (Walk *w, int idx, const char *what,
-                           const char *hint) {
-  const char *got = push_description(w->L, idx);
-  add_error(w, "expected %s, got %s; %s", what, got, hint);
-  lua_pop(w->L, 1);
-}
-
-/* }====================================================== */
-
-
-/*
-** {======================================================
-** Shapes of tables
-** =======================================================
-*/
-
-/* Pushes t[name] without metamethods. */
-static void raw_field (lua_State *L, int idx, const char *name) {
-  lua_pushstring(L, name);
-  lua_rawget(L, idx);
-}
-
-
-/* An integral number: Lua 5.4 integers, and floats with an integral
-** value that fits (LuaJIT has only floats). */
-static int get_integer (lua_State *L, int idx, long long *v) {
-  lua_Number x;
-  if (lua_type(L, idx) != LUA_TNUMBER)
-    return 0;
-#if RINGG_HAS_INTEGERS
-  if (lua_isinteger(L, idx)) {
-    *v = (long long)lua_tointeger(L, idx);
-    return 1;
-  }
-#endif
-  x = lua_tonumber(L, idx);
-  if (x != x || x < -9007199254740992.0 || x > 9007199254740992.0
-      || x != (lua_Number)(long long)x)
-    return 0;
-  *v = (long long)x;
-  return 1;
-}
-
-
-/* Length of the sequence at 'idx' when its keys are exactly 1..n, 0 for
-** an empty table, -1 for anything else. */
-static lua_Integer list_length (lua_State *L, int idx) {
-  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-  lua_Integer count = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    long long k;
-    lua_pop(L, 1);  /* the value; keep the key */
-    if (!get_integer(L, -1, &k) || k < 1 || k > (long long)n) {
-      lua_pop(L, 1);
-      return -1;
-    }
-    count++;
-  }
-  return count == n ? n : -1;
-}
-
-
-/* A table of named fields (or an empty one); reports anything else. */
-static int is_record (Walk *w, int idx) {
-  lua_State *L = w->L;
-  if (lua_type(L, idx) != LUA_TTABLE) {
-    expected(w, idx, "a table");
-    return 0;
-  }
-  lua_rawgeti(L, idx, 1);
-  if (!lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    add_error(w, "expected a table of named fields, got a list");
-    return 0;
-  }
-  lua_pop(L, 1);
-  return 1;
-}
-
-/* }====================================================== */
-
-
-/*
-** {======================================================
-** Suggestions for misspelt keys
-** =======================================================
-*/
-
-/* Levenshtein distance, or a large number for long words. */
-static size_t edit_distance (const char *a, size_t la, const char *b,
-                             size_t lb) {
-  size_t row[MAX_VARIABLE + 1];
-  size_t i, j;
-  if (la > MAX_VARIABLE || lb > MAX_VARIABLE)
-    return (size_t)-1;
-  for (j = 0; j <= lb; j++)
-    row[j] = j;
-  for (i = 1; i <= la; i++) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (j = 1; j <= lb; j++) {
-      size_t above = row[j];
-      size_t best = diagonal + (a[i - 1] != b[j - 1]);
-      if (above + 1 < best) best = above + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      diagonal = above;
-    }
-  }
-  return row[lb];
-}
-
-
-/* The name closest to 'key' within distance 2; else the first name that
-** 'key' (of 4 bytes or more) begins; else NULL. */
-static const char *closest (const char *key, size_t len,
-                            const char *const *names) {
-  const char *best = NULL;
-  size_t best_distance = 3;
-  const char *const *name;
-  for (name = names; *name; name++) {
-    size_t d = edit_distance(key, len, *name, strlen(*name));
-    if (d < best_distance) {
-      best = *name;
-      best_distance = d;
-    }
-  }
-  for (name = names; !best && len >= 4 && *name; name++) {
-    if (strncmp(*name, key, len) == 0)
-      best = *name;
-  }
-  return best;
-}
-
-
-/* Prompt variables the docs use; seen as a top-level key, they were
-** meant for custom_args_values. */
-static const char *const prompt_variables[] = {
-  "callee_name", "company_name", "appointment_date", "product_name",
-  "order_id", "transfer_to", NULL
-};
-
-
-static void unknown_field (Walk *w, const char *key, size_t len,
-                           const Field *fields, int top) {
-  const char *names[40];
-  const char *hint, *variable = NULL;
-  int n = 0;
-  for (; fields->name && n < 38; fields++)
-    names[n++] = fields->name;
-  if (top)
-    names[n++] = "extra_body";
-  names[n] = NULL;
-  hint = closest(key, len, names);
-  if (top && !hint)
-    variable = closest(key, len, prompt_variables);
-  if (hint)
-    add_error(w, "unknown field '%s' (did you mean '%s'?)", key, hint);
-  else if (variable && strcmp(variable, key) == 0)
-    add_error(w, "unknown field '%s' (prompt variables go in "
-              "custom_args_values)", key);
-  else if (variable)
-    add_error(w, "unknown field '%s' (did you mean '%s'? prompt "
-              "variables go in custom_args_values)", key, variable);
-  else
-    add_error(w, "unknown field '%s'", key);
-}
-
-
-/* Reports a key that is not a name: a list entry, or a key of another
-** type, in a table that holds named fields only. */
-static void unexpected_key (Walk *w, int key) {
-  long long i;
-  if (get_integer(w->L, key, &i)) {
-    size_t old = path_push_index(w, (lua_Integer)i);
-    add_error(w, "expected named fields only, got a list entry");
-    path_set(w, old);
-  }
-  else
-    add_error(w, "expected named fields only, got a key of type %s",
-              luaL_typename(w->L, key));
-}
-
-
-static int compare_strings (const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-
-static int is_field (const char *key, const Field *fields, int top) {
-  for (; fields->name; fields++) {
-    if (strcmp(key, fields->name) == 0)
-      return 1;
-  }
-  return top && strcmp(key, "extra_body") == 0;
-}
-
-
-/* Reports every key of the table at 'idx' that is not in 'fields',
-** sorted so that the list is stable. */
-static void check_unknown (Walk *w, int idx, const Field *fields,
-                           int top) {
-  lua_State *L = w->L;
-  const char *unknown[MAX_ERRORS];
-  int i, n = 0, extra = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      unexpected_key(w, lua_gettop(L));
-    else if (!is_field(lua_tostring(L, -1), fields, top)) {
-      if (n < MAX_ERRORS)
-        unknown[n++] = lua_tostring(L, -1);  /* anchored by the table */
-      else
-        extra++;
-    }
-  }
-  qsort(unknown, (size_t)n, sizeof(unknown[0]), compare_strings);
-  for (i = 0; i < n; i++) {
-    size_t old = path_push_key(w, unknown[i], strlen(unknown[i]));
-    unknown_field(w, unknown[i], strlen(unknown[i]), fields, top);
-    path_set(w, old);
-  }
-  w->count += extra;
-}
-
-/* }====================================================== */
-
-
-/*
-** {======================================================
-** Walking records, lists and maps
-** =======================================================
-*/
-
-/* Writes the separator before a member: '{' or '[' for the first. */
-static void open_or_comma (Walk *w, int *first, char open) {
-  buf_addc(w->out, *first ? open : ',');
-  *first = 0;
-}
-
-
-static void write_key (Walk *w, const char *key, size_t len) {
-  json_string(w->out, key, len);
-  buf_addc(w->out, ':');
-}
-
-
-/* Checks and writes fields[0..n) of the record at 'idx', continuing an
-** object whose state is '*first'. Returns a bit set of the fields found. */
-static unsigned walk_fields (Walk *w, int idx, const Field *fields, int n,
-                             int *first) {
-  lua_State *L = w->L;
-  unsigned found = 0;
-  int i;
-  for (i = 0; i < n; i++) {
-    size_t len = strlen(fields[i].name);
-    size_t old = path_push_key(w, fields[i].name, len);
-    lua_pushlstring(L, fields[i].name, len);
-    lua_rawget(L, idx);
-    if (!lua_isnil(L, -1)) {
-      found |= 1u << i;
-      open_or_comma(w, first, '{');
-      write_key(w, fields[i].name, len);
-      fields[i].check(w, lua_gettop(L));
-    }
-    else if (fields[i].required)
-      add_error(w, "required field is missing");
-    lua_pop(L, 1);
-    path_set(w, old);
-  }
-  return found;
-}
-
-
-static int count_fields (const Field *fields) {
-  int n = 0;
-  while (fields[n].name)
-    n++;
-  return n;
-}
-
-
-/* A record with only the given fields, all optional or required. */
-static void walk_record (Walk *w, int idx, const Field *fields) {
-  int first = 1;
-  if (!is_record(w, idx))
-    return;
-  walk_fields(w, idx, fields, count_fields(fields), &first);
-  check_unknown(w, idx, fields, 0);
-  if (first)
-    buf_addc(w->out, '{');
-  buf_addc(w->out, '}');
-}
-
-
-/* Checks and writes a non-empty list, each element with 'check'; with
-** 'unique', equal strings are reported. */
-static void walk_list (Walk *w, int idx, Check check, int unique) {
-  lua_State *L = w->L;
-  lua_Integer i, n;
-  int seen;
-  n = list_length(L, idx);
-  if (n <= 0) {
-    add_error(w, "expected a non-empty list, got %s",
-              n == 0 ? "an empty table" : "a table with other keys");
-    return;
-  }
-  lua_newtable(L);  /* strings seen: value -> position */
-  seen = lua_gettop(L);
-  for (i = 1; i <= n; i++) {
-    size_t old = path_push_index(w, i);
-    buf_addc(w->out, i == 1 ? '[' : ',');
-    lua_rawgeti(L, idx, i);
-    check(w, lua_gettop(L));
-    if (unique && lua_type(L, -1) == LUA_TSTRING) {
-      lua_pushvalue(L, -1);
-      lua_rawget(L, seen);
-      if (!lua_isnil(L, -1))
-        add_error(w, "duplicate of entry [%d]", (int)lua_tointeger(L, -1));
-      lua_pop(L, 1);
-      lua_pushinteger(L, i);
-      lua_rawset(L, seen);  /* seen[value] = i; pops both */
-    }
-    else
-      lua_pop(L, 1);
-    path_set(w, old);
-  }
-  buf_addc(w->out, ']');
-  lua_pop(L, 1);  /* seen */
-}
-
-
-/* A value that is one item or a non-empty list of unique items. */
-static void walk_one_or_list (Walk *w, int idx, Check check) {
-  if (lua_type(w->L, idx) == LUA_TTABLE)
-    walk_list(w, idx, check, 1);
-  else
-    check(w, idx);
-}
-
-
-/* Checks the name of a member of a map; returns 1 if it is acceptable. */
-typedef int (*KeyCheck) (Walk *w, const char *key, size_t len);
-
-typedef struct Key {
-  const char *s;
-  size_t len;
-} Key;
-
-
-static int compare_keys (const void *a, const void *b) {
-  const Key *x = (const Key *)a, *y = (const Key *)b;
-  size_t n = x->len < y->len ? x->len : y->len;
-  int c = memcmp(x->s, y->s, n);
-  return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-
-/* Collects the string keys of the table at 'idx' into a userdata array
-** pushed on the stack (so nothing leaks if an error unwinds), sorted.
-** Reports keys that are not strings. Returns the number of keys. */
-static size_t sorted_keys (Walk *w, int idx, Key **keys) {
-  lua_State *L = w->L;
-  size_t n = 0, size = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    size++;
-  }
-  *keys = (Key *)lua_newuserdatauv(L, (size ? size : 1) * sizeof(Key), 0);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      (*keys)[n].s = lua_tolstring(L, -1, &(*keys)[n].len);
-      n++;
-    }
-    else
-      unexpected_key(w, lua_gettop(L));
-  }
-  qsort(*keys, n, sizeof(Key), compare_keys);
-  return n;
-}
-
-
-/* Checks and writes the members of the map at 'idx' in key order: each
-** key with 'key_ok', each value with 'check'. Continues an object whose
-** state is '*first'. Leaves the stack as it found it. */
-static void walk_members (Walk *w, int idx, KeyCheck key_ok, Check check,
-                          int *first) {
-  lua_State *L = w->L;
-  Key *keys;
-  size_t i, n = sorted_keys(w, idx, &keys);
-  for (i = 0; i < n; i++) {
-    size_t old = path_push_key(w, keys[i].s, keys[i].len);
-    if (key_ok(w, keys[i].s, keys[i].len)) {
-      open_or_comma(w, first, '{');
-      write_key(w, keys[i].s, keys[i].len);
-      lua_pushlstring(L, keys[i].s, keys[i].len);
-      lua_rawget(L, idx);
-      check(w, lua_gettop(L));
-      lua_pop(L, 1);
-    }
-    path_set(w, old);
-  }
-  lua_pop(L, 1);  /* the key array */
-}
-
-
-/* A whole JSON object of named values. */
-static void walk_map (Walk *w, int idx, KeyCheck key_ok, Check check) {
-  int first = 1;
-  if (!is_record(w, idx))
-    return;
-  walk_members(w, idx, key_ok, check, &first);
-  if (first)
-    buf_addc(w->out, '{');
-  buf_addc(w->out, '}');
-}
-
-/* }====================================================== */
 
 
 /*
@@ -616,16 +24,6 @@ static void walk_map (Walk *w, int idx, KeyCheck key_ok, Check check) {
 ** Scalars
 ** =======================================================
 */
-
-/* The string at 'idx', or NULL after reporting a value of another type */
-static const char *get_string (Walk *w, int idx, size_t *len) {
-  if (lua_type(w->L, idx) != LUA_TSTRING) {
-    expected(w, idx, "a string");
-    return NULL;
-  }
-  return lua_tolstring(w->L, idx, len);
-}
-
 
 static int is_blank (const char *s, size_t len) {
   size_t i;
@@ -645,25 +43,6 @@ static size_t control_at (const char *s, size_t len) {
     if (c < 0x20 || c == 0x7F)
       return i + 1;
   }
-  return 0;
-}
-
-
-/* Writes "0xNN" for byte 'c' into 'hex' (5 bytes). */
-static const char *hex_byte (char *hex, unsigned char c) {
-  snprintf(hex, 5, "0x%02X", c);
-  return hex;
-}
-
-
-/* Reports invalid UTF-8; returns 1 when the text is valid. */
-static int check_utf8 (Walk *w, const char *s, size_t len) {
-  char hex[5];
-  size_t valid = utf8_prefix(s, len);
-  if (valid == len)
-    return 1;
-  add_error(w, "expected UTF-8 text, got byte %s at position %d",
-            hex_byte(hex, (unsigned char)s[valid]), (int)valid + 1);
   return 0;
 }
 
@@ -708,16 +87,6 @@ static void check_category (Walk *w, int idx) {
   const char *s = check_text(w, idx, MAX_CATEGORY, &len);
   if (s)
     json_string(w->out, s, len);
-}
-
-
-static void check_boolean (Walk *w, int idx) {
-  if (lua_type(w->L, idx) != LUA_TBOOLEAN)
-    expected(w, idx, "true or false");
-  else if (lua_toboolean(w->L, idx))
-    buf_addlit(w->out, "true");
-  else
-    buf_addlit(w->out, "false");
 }
 
 
@@ -805,7 +174,7 @@ static void check_e164 (Walk *w, int idx) {
   if (s == NULL)
     return;
   if (is_e164(s, len))
-    json_string(w->out, s, len);
+    json_plain(w->out, s, len);
   else
     e164_hint(w, idx, s, len);
   lua_settop(w->L, top);
@@ -818,8 +187,13 @@ static void check_e164_or_list (Walk *w, int idx) {
 
 
 static int is_hex (char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
-      || (c >= 'A' && c <= 'F');
+  static const unsigned char hex[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['A'] = 1, ['B'] = 1,
+    ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1
+  };
+  return hex[(unsigned char)c];
 }
 
 
@@ -853,7 +227,7 @@ static void check_uuid (Walk *w, int idx) {
   if (s == NULL)
     return;
   if (is_uuid(s, len)) {
-    json_string(w->out, s, len);
+    json_plain(w->out, s, len);
     return;
   }
   if (len == 32 && hex_run(s, len) == len) {
@@ -881,13 +255,16 @@ static void check_uuid (Walk *w, int idx) {
 /* An opaque id: 1 to MAX_ID bytes of printable ASCII, no spaces. */
 static void check_id (Walk *w, int idx) {
   size_t len, i;
+  int plain = 1;  /* no '"' or '\\' to escape */
   const char *s = get_string(w, idx, &len);
   if (s == NULL)
     return;
   for (i = 0; i < len && s[i] > 0x20 && s[i] < 0x7F; i++)
-    ;
+    plain &= s[i] != '"' && s[i] != '\\';
   if (len == 0 || len > MAX_ID || i < len)
     expected(w, idx, "an id (1 to 128 printable characters, no spaces)");
+  else if (plain)
+    json_plain(w->out, s, len);
   else
     json_string(w->out, s, len);
 }
@@ -920,7 +297,7 @@ static void check_hhmm (Walk *w, int idx) {
   if (s == NULL)
     return;
   if (is_hhmm(s, len))
-    json_string(w->out, s, len);
+    json_plain(w->out, s, len);
   else
     expected(w, idx, "a 24-hour time \"HH:MM\"");
 }
@@ -959,7 +336,7 @@ static void check_timezone (Walk *w, int idx) {
   if (s == NULL)
     return;
   if (is_timezone(s, len))
-    json_string(w->out, s, len);
+    json_plain(w->out, s, len);
   else
     expected(w, idx, "an IANA time zone such as \"Asia/Kolkata\" or "
              "\"UTC\"");
@@ -1023,7 +400,7 @@ static void check_datetime (Walk *w, int idx) {
   if (s == NULL)
     return;
   if (is_datetime(s, len))
-    json_string(w->out, s, len);
+    json_plain(w->out, s, len);
   else
     expected(w, idx, "a date and time \"YYYY-MM-DDTHH:MM[:SS]\" with an "
              "optional Z or +HH:MM");
@@ -1091,28 +468,9 @@ static void check_language (Walk *w, int idx) {
   for (i = 0; i < len && s[i] >= 'a' && s[i] <= 'z'; i++)
     ;
   if ((len == 2 || len == 3) && i == len)
-    json_string(w->out, s, len);
+    json_plain(w->out, s, len);
   else
     expected(w, idx, "a language code of 2 or 3 lower-case letters");
-}
-
-
-/* A string that is valid UTF-8, with any content. */
-static void check_utf8_string (Walk *w, int idx) {
-  size_t len;
-  const char *s = get_string(w, idx, &len);
-  if (s && check_utf8(w, s, len))
-    json_string(w->out, s, len);
-}
-
-
-/* A finite number */
-static void check_finite (Walk *w, int idx) {
-  lua_Number x = lua_tonumber(w->L, idx);
-  if (x != x || x - x != 0)
-    expected(w, idx, "a finite number");
-  else
-    json_number(w->L, w->out, idx);
 }
 
 
@@ -1189,84 +547,6 @@ static int token_ok (Walk *w, const char *key, size_t len) {
 }
 
 
-/* Any non-empty UTF-8 name */
-static int name_ok (Walk *w, const char *key, size_t len) {
-  if (len == 0) {
-    add_error(w, "expected a non-empty name");
-    return 0;
-  }
-  return check_utf8(w, key, len);
-}
-
-/* }====================================================== */
-
-
-/*
-** {======================================================
-** Free-form JSON values (extra_body, request bodies)
-** =======================================================
-*/
-
-/* Writes a free-form value; w->depth counts the tables around it. */
-static void write_value (Walk *w, int idx);
-
-
-static void write_list (Walk *w, int idx, lua_Integer n) {
-  lua_Integer i;
-  buf_addc(w->out, '[');
-  for (i = 1; i <= n; i++) {
-    size_t old = path_push_index(w, i);
-    if (i > 1)
-      buf_addc(w->out, ',');
-    lua_rawgeti(w->L, idx, i);
-    write_value(w, lua_gettop(w->L));
-    lua_pop(w->L, 1);
-    path_set(w, old);
-  }
-  buf_addc(w->out, ']');
-}
-
-
-static void write_table (Walk *w, int idx) {
-  lua_Integer n;
-  if (w->depth >= JSON_MAX_DEPTH) {
-    add_error(w, "expected at most %d nested tables", JSON_MAX_DEPTH);
-    return;
-  }
-  luaL_checkstack(w->L, 8, "too many nested tables");
-  w->depth++;
-  n = list_length(w->L, idx);
-  if (n > 0)
-    write_list(w, idx, n);
-  else {
-    int first = 1;
-    walk_members(w, idx, name_ok, write_value, &first);
-    if (first)
-      buf_addc(w->out, '{');
-    buf_addc(w->out, '}');
-  }
-  w->depth--;
-}
-
-
-static void write_value (Walk *w, int idx) {
-  switch (lua_type(w->L, idx)) {
-    case LUA_TSTRING: check_utf8_string(w, idx); break;
-    case LUA_TNUMBER: check_finite(w, idx); break;
-    case LUA_TBOOLEAN: check_boolean(w, idx); break;
-    case LUA_TTABLE: write_table(w, idx); break;
-    case LUA_TLIGHTUSERDATA:  /* cjson.null */
-      if (lua_touserdata(w->L, idx) == NULL) {
-        buf_addlit(w->out, "null");
-        break;
-      }
-      /* FALLTHROUGH */
-    default:
-      expected(w, idx, "a string, number, boolean, table or cjson.null");
-      break;
-  }
-}
-
 /* }====================================================== */
 
 
@@ -1278,9 +558,9 @@ static void write_value (Walk *w, int idx) {
 
 static void check_transliteration (Walk *w, int idx) {
   static const Field fields[] = {
-    {"source", check_language, 0},
-    {"target", check_language, 0},
-    {NULL, NULL, 0}
+    FIELD("source", check_language, 0),
+    FIELD("target", check_language, 0),
+    END_OF_FIELDS
   };
   walk_record(w, idx, fields);
 }
@@ -1288,10 +568,10 @@ static void check_transliteration (Walk *w, int idx) {
 
 static void check_smart_formatter (Walk *w, int idx) {
   static const Field fields[] = {
-    {"extract_first_name", check_boolean, 0},
-    {"transliteration", check_boolean, 0},
-    {"transliteration_language", check_transliteration, 0},
-    {NULL, NULL, 0}
+    FIELD("extract_first_name", check_boolean, 0),
+    FIELD("transliteration", check_boolean, 0),
+    FIELD("transliteration_language", check_transliteration, 0),
+    END_OF_FIELDS
   };
   walk_record(w, idx, fields);
 }
@@ -1299,11 +579,11 @@ static void check_smart_formatter (Walk *w, int idx) {
 
 static void check_retry_config (Walk *w, int idx) {
   static const Field fields[] = {
-    {"retry_count", check_minutes, 0},
-    {"retry_busy", check_minutes, 0},
-    {"retry_not_picked", check_minutes, 0},
-    {"retry_failed", check_minutes, 0},
-    {NULL, NULL, 0}
+    FIELD("retry_count", check_minutes, 0),
+    FIELD("retry_busy", check_minutes, 0),
+    FIELD("retry_not_picked", check_minutes, 0),
+    FIELD("retry_failed", check_minutes, 0),
+    END_OF_FIELDS
   };
   walk_record(w, idx, fields);
 }
@@ -1311,54 +591,50 @@ static void check_retry_config (Walk *w, int idx) {
 
 static void check_call_time (Walk *w, int idx) {
   static const Field fields[] = {
-    {"call_start_time", check_hhmm, 0},
-    {"call_end_time", check_hhmm, 0},
-    {"timezone", check_timezone, 0},
-    {"scheduled_at", check_datetime, 0},
-    {NULL, NULL, 0}
+    FIELD("call_start_time", check_hhmm, 0),
+    FIELD("call_end_time", check_hhmm, 0),
+    FIELD("timezone", check_timezone, 0),
+    FIELD("scheduled_at", check_datetime, 0),
+    END_OF_FIELDS
   };
   walk_record(w, idx, fields);
 }
 
 
+enum { IDLE_WARNING, IDLE_END };  /* the first two call_config fields */
+
 static const Field call_config_fields[] = {
-  {"idle_timeout_warning", check_positive, 0},
-  {"idle_timeout_end", check_positive, 0},
-  {"max_call_length", check_positive, 0},
-  {"call_retry_config", check_retry_config, 0},
-  {"call_time", check_call_time, 0},
-  {NULL, NULL, 0}
+  FIELD("idle_timeout_warning", check_positive, 0),
+  FIELD("idle_timeout_end", check_positive, 0),
+  FIELD("max_call_length", check_positive, 0),
+  FIELD("call_retry_config", check_retry_config, 0),
+  FIELD("call_time", check_call_time, 0),
+  END_OF_FIELDS
 };
 
 
 /* idle_timeout_end must come after idle_timeout_warning */
-static void check_idle_order (Walk *w, int idx) {
-  lua_State *L = w->L;
+static void check_idle_order (Walk *w, const Record *r) {
   long long warning, end;
-  raw_field(L, idx, "idle_timeout_warning");
-  raw_field(L, idx, "idle_timeout_end");
-  if (get_integer(L, -2, &warning) && get_integer(L, -1, &end)
-      && end <= warning) {
-    size_t old = path_push_key(w, "idle_timeout_end", 16);
+  if (get_integer(w->L, r->base + IDLE_WARNING, &warning)
+      && get_integer(w->L, r->base + IDLE_END, &end) && end <= warning) {
+    int old = path_push_key(w, "idle_timeout_end", 16);
     add_error(w, "expected more than idle_timeout_warning (%d), got %d",
               (int)warning, (int)end);
     path_set(w, old);
   }
-  lua_pop(L, 2);
 }
 
 
 static void check_call_config (Walk *w, int idx) {
-  int first = 1;
-  if (!is_record(w, idx))
+  Record r;
+  if (!record_open(w, idx, call_config_fields, &r))
     return;
-  walk_fields(w, idx, call_config_fields, 2, &first);
-  check_idle_order(w, idx);
-  walk_fields(w, idx, call_config_fields + 2, 3, &first);
-  check_unknown(w, idx, call_config_fields, 0);
-  if (first)
-    buf_addc(w->out, '{');
-  buf_addc(w->out, '}');
+  record_write(w, call_config_fields, &r, 0, IDLE_END + 1);
+  check_idle_order(w, &r);
+  record_write(w, call_config_fields, &r, IDLE_END + 1,
+               field_count(call_config_fields));
+  record_close(w, idx, call_config_fields, &r, NULL);
 }
 
 
@@ -1379,59 +655,67 @@ static void check_callback_params (Walk *w, int idx) {
 
 static void check_callback_args (Walk *w, int idx) {
   static const Field fields[] = {
-    {"headers", check_callback_headers, 0},
-    {"params", check_callback_params, 0},
-    {NULL, NULL, 0}
+    FIELD("headers", check_callback_headers, 0),
+    FIELD("params", check_callback_params, 0),
+    END_OF_FIELDS
   };
   walk_record(w, idx, fields);
 }
 
 
-/* The body fields, in the order they are checked, reported and sent. */
+/* The fields of a call, in the order they are checked, reported and
+** sent. The caller sources follow agent_id; extra_body is not sent as
+** itself (its check is NULL) but merged at the end. */
+enum { NUMBER_POOL_ID = 3, FROM_NUMBER = 5, EXTRA_BODY = 15 };
+
 static const Field call_fields[] = {
-  {"name", check_name, 1},
-  {"mobile_number", check_e164, 1},
-  {"agent_id", check_uuid, 1},
-  {"number_pool_id", check_id, 0},
-  {"from_number_id", check_id_or_list, 0},
-  {"from_number", check_e164_or_list, 0},
-  {"custom_args_values", check_custom_args, 0},
-  {"smart_formatter", check_smart_formatter, 0},
-  {"call_config", check_call_config, 0},
-  {"voice_id", check_id, 0},
-  {"call_category", check_category, 0},
-  {"version_id", check_uuid, 0},
-  {"parent_call_id", check_uuid, 0},
-  {"callback_url", check_url, 0},
-  {"callback_args", check_callback_args, 0},
-  {NULL, NULL, 0}
+  FIELD("name", check_name, 1),
+  FIELD("mobile_number", check_e164, 1),
+  FIELD("agent_id", check_uuid, 1),
+  FIELD("number_pool_id", check_id, 0),
+  FIELD("from_number_id", check_id_or_list, 0),
+  FIELD("from_number", check_e164_or_list, 0),
+  FIELD("custom_args_values", check_custom_args, 0),
+  FIELD("smart_formatter", check_smart_formatter, 0),
+  FIELD("call_config", check_call_config, 0),
+  FIELD("voice_id", check_id, 0),
+  FIELD("call_category", check_category, 0),
+  FIELD("version_id", check_uuid, 0),
+  FIELD("parent_call_id", check_uuid, 0),
+  FIELD("callback_url", check_url, 0),
+  FIELD("callback_args", check_callback_args, 0),
+  FIELD("extra_body", NULL, 0),
+  END_OF_FIELDS
 };
 
-#define CALLER_FIELDS  3   /* the three caller sources follow agent_id */
-#define FIRST_CALLER   3
+
+/* Prompt variables the docs use: seen as a top-level key, they were
+** meant for custom_args_values. The first entry says so. */
+static const char *const prompt_variables[] = {
+  "prompt variables go in custom_args_values",
+  "callee_name", "company_name", "appointment_date", "product_name",
+  "order_id", "transfer_to", NULL
+};
 
 
 /* Exactly one of number_pool_id, from_number_id and from_number. */
-static void check_caller (Walk *w, unsigned found) {
-  unsigned sources = (found >> FIRST_CALLER) & 7u;
+static void check_caller (Walk *w, const Record *r) {
   int i, second = -1, seen = 0;
-  for (i = 0; i < CALLER_FIELDS; i++) {
-    if (sources & (1u << i)) {
-      if (seen++ == 1)
-        second = FIRST_CALLER + i;
-    }
+  for (i = NUMBER_POOL_ID; i <= FROM_NUMBER; i++) {
+    if ((r->found & (1u << i)) && seen++ == 1)
+      second = i;
   }
   if (seen == 1)
     return;
   if (seen == 0) {
-    size_t old = path_push_key(w, "number_pool_id", 14);
+    int old = path_push_key(w, "number_pool_id", 14);
     add_error(w, "required: give one of number_pool_id, from_number_id "
               "or from_number");
     path_set(w, old);
   }
   else {
-    const char *name = call_fields[second].name;
-    size_t old = path_push_key(w, name, strlen(name));
+    const Field *f = &call_fields[second];
+    int old = path_push_key(w, f->name, f->len);
     add_error(w, "give only one of number_pool_id, from_number_id and "
               "from_number, got %d", seen);
     path_set(w, old);
@@ -1439,14 +723,9 @@ static void check_caller (Walk *w, unsigned found) {
 }
 
 
-static int is_call_field (const char *key) {
-  return is_field(key, call_fields, 0);
-}
-
-
 /* extra_body members may add fields, never replace a checked one */
 static int extra_key_ok (Walk *w, const char *key, size_t len) {
-  if (len > 0 && is_call_field(key)) {
+  if (is_field(call_fields, key, len)) {
     add_error(w, "extra_body may not override '%s': set it directly",
               key);
     return 0;
@@ -1455,31 +734,39 @@ static int extra_key_ok (Walk *w, const char *key, size_t len) {
 }
 
 
-static void walk_extra_body (Walk *w, int idx, int *first) {
+/* Merges the members of extra_body into the call's object. */
+static void walk_extra_body (Walk *w, Record *r) {
   lua_State *L = w->L;
-  size_t old = path_push_key(w, "extra_body", 10);
-  raw_field(L, idx, "extra_body");
-  if (!lua_isnil(L, -1) && is_record(w, lua_gettop(L))) {
-    w->depth = 1;
-    walk_members(w, lua_gettop(L), extra_key_ok, write_value, first);
+  int extra = r->base + EXTRA_BODY;
+  int old;
+  if (lua_isnil(L, extra))
+    return;
+  old = path_push_key(w, "extra_body", 10);
+  if (lua_type(L, extra) != LUA_TTABLE)
+    expected(w, extra, "a table");
+  else {
+    lua_rawgeti(L, extra, 1);
+    if (!lua_isnil(L, -1))
+      add_error(w, "expected a table of named fields, got a list");
+    else {
+      w->depth = 1;
+      walk_members(w, extra, extra_key_ok, write_value, &r->first);
+    }
+    lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   path_set(w, old);
 }
 
 
 static void walk_call (Walk *w, int idx) {
-  int first = 1;
-  int fields = count_fields(call_fields);
-  int upto = FIRST_CALLER + CALLER_FIELDS;
-  unsigned found = walk_fields(w, idx, call_fields, upto, &first);
-  check_caller(w, found);
-  walk_fields(w, idx, call_fields + upto, fields - upto, &first);
-  walk_extra_body(w, idx, &first);
-  check_unknown(w, idx, call_fields, 1);
-  if (first)
-    buf_addc(w->out, '{');
-  buf_addc(w->out, '}');
+  Record r;
+  if (!record_open(w, idx, call_fields, &r))
+    return;
+  record_write(w, call_fields, &r, 0, FROM_NUMBER + 1);
+  check_caller(w, &r);
+  record_write(w, call_fields, &r, FROM_NUMBER + 1, EXTRA_BODY);
+  walk_extra_body(w, &r);
+  record_close(w, idx, call_fields, &r, prompt_variables);
 }
 
 /* }====================================================== */
@@ -1490,57 +777,6 @@ static void walk_call (Walk *w, int idx) {
 ** Entry points
 ** =======================================================
 */
-
-/* Turns the list of problems at w->errors into an error of kind
-** "invalid" in its place: "invalid call: <first problem> (and N more)". */
-static void push_invalid (Walk *w, const char *what) {
-  lua_State *L = w->L;
-  lua_rawgeti(L, w->errors, 1);
-  lua_getfield(L, -1, "field");
-  lua_getfield(L, -2, "message");
-  error_new(L, KIND_INVALID);
-  if (w->count > 1)
-    lua_pushfstring(L, "invalid %s: %s: %s (and %d more problem%s)", what,
-                    lua_tostring(L, -3), lua_tostring(L, -2),
-                    w->count - 1, w->count > 2 ? "s" : "");
-  else
-    lua_pushfstring(L, "invalid %s: %s: %s", what, lua_tostring(L, -3),
-                    lua_tostring(L, -2));
-  lua_setfield(L, -2, "message");
-  lua_pushvalue(L, w->errors);
-  lua_setfield(L, -2, "errors");
-  error_setbool(L, "sent", 0);
-  error_setbool(L, "retryable", 0);
-  lua_replace(L, w->errors);
-  lua_settop(L, w->errors);
-}
-
-
-static void walk_start (Walk *w, lua_State *L, Buf *out) {
-  w->L = L;
-  w->out = out;
-  w->count = 0;
-  w->depth = 0;
-  path_set(w, 0);
-  buf_reset(out);
-  lua_newtable(L);
-  w->errors = lua_gettop(L);
-}
-
-
-/* Common end of both entry points: 1 when the body is ready. */
-static int walk_finish (Walk *w, const char *what) {
-  if (w->count == 0 && w->out->failed)
-    add_error(w, "expected a body of at most %d bytes",
-              (int)w->out->limit);
-  if (w->count > 0) {
-    push_invalid(w, what);
-    return 0;
-  }
-  lua_settop(w->L, w->errors - 1);
-  return 1;
-}
-
 
 int call_assemble (lua_State *L, int idx, Buf *out) {
   Walk w;

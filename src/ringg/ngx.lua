@@ -19,7 +19,8 @@
 --   local call, err = client:call { ... }   -- yields, never blocks
 --
 -- The subrequest works in rewrite, access and content handlers (not in
--- timers: use ringg_ngx.http there). The proxy location, written once:
+-- timers: use ringg_ngx.http there). The proxy location, written once
+-- (examples/openresty/ringg-proxy.conf holds it, ready to include):
 --
 --   location = /_ringg {
 --     internal;
@@ -42,7 +43,7 @@
 --     proxy_set_header Connection "";
 --     proxy_ssl_server_name on;
 --     proxy_ssl_verify on;
---     proxy_ssl_verify_depth 4;
+--     proxy_ssl_verify_depth 3;
 --     proxy_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
 --     proxy_connect_timeout 10s;
 --     proxy_send_timeout 30s;
@@ -69,8 +70,8 @@
 --
 -- Timeouts are nginx's proxy_*_timeout directives: the client's
 -- `timeout` option does not reach the subrequest. An error log at the
--- debug level shows the proxied headers, API key included: keep it off
--- where the key is real.
+-- debug level shows the API key (in variable values and proxied
+-- headers): keep it off where the key is real.
 --
 -- Replies and failures map onto the client's error model: an answer of
 -- the API is passed on whatever its status; a failure of nginx to get
@@ -86,7 +87,7 @@ if type(ngx) ~= "table" or type(ngx.location) ~= "table" then
 end
 
 local error, pairs, pcall, require = error, pairs, pcall, require
-local tostring, type = tostring, type
+local tonumber, tostring, type = tonumber, tostring, type
 local concat = table.concat
 local capture = ngx.location.capture
 
@@ -101,6 +102,9 @@ local HEADER_VARS = {
   ["accept"] = "ringg_accept",
   ["user-agent"] = "ringg_user_agent",
 }
+
+-- Where ngx.location.capture may run.
+local SUBREQUEST_PHASES = { rewrite = true, access = true, content = true }
 
 -- Key of ngx.ctx under which header_filter leaves its marker.
 local MARK = "ringg_upstream"
@@ -195,6 +199,25 @@ local function result(location, res, mark)
 end
 
 
+-- The options of ngx.location.capture for `req`, or nil and a failure.
+local function capture_options(req)
+  local method = ngx["HTTP_" .. tostring(req.method)]
+  if not method then
+    return nil, failure("network", false, "method "
+      .. tostring(req.method) .. " cannot be sent as a subrequest")
+  end
+  local vars, err = subrequest_vars(req)
+  if not vars then return nil, err end
+  local body = req.body
+  -- Without a body of its own, a POST or PUT subrequest would forward
+  -- the body of the request that made it.
+  if body == nil and (req.method == "POST" or req.method == "PUT") then
+    body = ""
+  end
+  return { method = method, body = body, vars = vars, ctx = {} }
+end
+
+
 -- Returns a transport that sends each request as a subrequest to
 -- `location`, the internal proxy location described above.
 function M.subrequest(location)
@@ -203,29 +226,21 @@ function M.subrequest(location)
     error("bad argument #1 to 'subrequest' (location path expected)", 2)
   end
   return function(req)
-    local method = ngx["HTTP_" .. req.method]
-    if not method then
-      error("ringg.ngx: method " .. tostring(req.method)
-            .. " has no subrequest constant", 2)
+    local phase = ngx.get_phase()
+    if not SUBREQUEST_PHASES[phase] then
+      error("ringg.ngx: no subrequests in nginx's " .. phase .. " phase "
+            .. "(only in rewrite, access and content handlers); use "
+            .. "ringg_ngx.http there", 2)
     end
-    local vars, err = subrequest_vars(req)
-    if not vars then return nil, err end
-    local body = req.body
-    -- Without a body of its own, a POST or PUT subrequest would forward
-    -- the body of the request that made it.
-    if body == nil and (req.method == "POST" or req.method == "PUT") then
-      body = ""
-    end
-    local ctx = {}
-    local ok, res = pcall(capture, location, {
-      method = method, body = body, vars = vars, ctx = ctx,
-    })
+    local options, err = capture_options(req)
+    if not options then return nil, err end
+    local ok, res = pcall(capture, location, options)
     if not ok then
       error("ringg.ngx: the subrequest to " .. location .. " failed: "
             .. tostring(res) .. " (is the location set up as ringg.ngx "
             .. "documents? nginx's error log says more)", 2)
     end
-    return result(location, res, ctx[MARK])
+    return result(location, res, options.ctx[MARK])
   end
 end
 
