@@ -35,8 +35,10 @@ static char *opt_string (lua_State *L, const char *name) {
     luaL_error(L, "option '%s' must be a string, got %s", name,
                luaL_typename(L, -1));
   s = lua_tolstring(L, -1, &len);
-  if (strlen(s) != len || (copy = malloc(len + 1)) == NULL)
+  if (strlen(s) != len)
     luaL_error(L, "option '%s' must be a string without NUL", name);
+  if ((copy = malloc(len + 1)) == NULL)
+    luaL_error(L, "not enough memory");
   memcpy(copy, s, len + 1);
   lua_pop(L, 1);
   return copy;
@@ -46,6 +48,7 @@ static char *opt_string (lua_State *L, const char *name) {
 /* Milliseconds from the option 'name' in seconds (> 0), or 'def'. */
 static long opt_millis (lua_State *L, const char *name, long def) {
   lua_Number seconds;
+  long millis;
   lua_getfield(L, 1, name);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
@@ -56,8 +59,8 @@ static long opt_millis (lua_State *L, const char *name, long def) {
       || seconds > 86400.0)
     luaL_error(L, "option '%s' must be a number of seconds > 0", name);
   lua_pop(L, 1);
-  return (long)(seconds * 1000.0 + 0.5) > 0 ? (long)(seconds * 1000.0 + 0.5)
-                                            : 1;
+  millis = (long)(seconds * 1000.0 + 0.5);
+  return millis > 0 ? millis : 1;  /* libcurl reads 0 as "no limit" */
 }
 
 
@@ -277,46 +280,62 @@ int client_aim_easy (Client *c, CURL *easy, const char *method,
 }
 
 
-/* Pushes a table of the header lines in 'head', names in lower case;
-** repeated headers are joined with ", ". */
+static int is_blank_char (char c) {
+  return c == ' ' || c == '\t';
+}
+
+
+/* Pushes the name of a header, from 'p' to 'colon', in lower case. */
+static void push_header_name (lua_State *L, const char *p,
+                              const char *colon) {
+  luaL_Buffer name;
+  luaL_buffinit(L, &name);
+  for (; p < colon; p++) {
+    char ch = *p;
+    luaL_addchar(&name, (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch);
+  }
+  luaL_pushresult(&name);
+}
+
+
+/* Adds the header line from 'p' to 'eol' to the table at the top; a
+** repeated header is joined to the earlier value with ", ". */
+static void add_header_line (lua_State *L, const char *p, const char *eol) {
+  const char *colon = memchr(p, ':', (size_t)(eol - p));
+  const char *value, *stop = eol;
+  if (colon == NULL || colon == p
+      || (eol - p >= 5 && memcmp(p, "HTTP/", 5) == 0))
+    return;  /* the status line, or not a header */
+  value = colon + 1;
+  while (value < stop && is_blank_char(*value))
+    value++;
+  while (stop > value && (is_blank_char(stop[-1]) || stop[-1] == '\r'))
+    stop--;
+  push_header_name(L, p, colon);
+  lua_pushvalue(L, -1);
+  lua_rawget(L, -3);  /* an earlier value of the same header? */
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushlstring(L, value, (size_t)(stop - value));
+  }
+  else {
+    lua_pushliteral(L, ", ");
+    lua_pushlstring(L, value, (size_t)(stop - value));
+    lua_concat(L, 3);
+  }
+  lua_rawset(L, -3);
+}
+
+
+/* Pushes a table of the header lines in 'head', names in lower case. */
 void push_headers (lua_State *L, const Buf *head) {
   const char *p = head->data, *end = head->data + head->len;
   lua_newtable(L);
   while (p && p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
-    const char *colon, *value, *stop;
     if (eol == NULL)
       eol = end;
-    colon = memchr(p, ':', (size_t)(eol - p));
-    if (colon && colon > p && memcmp(p, "HTTP/", 5) != 0) {
-      luaL_Buffer name;
-      const char *q;
-      value = colon + 1;
-      stop = eol;
-      while (value < stop && (*value == ' ' || *value == '\t'))
-        value++;
-      while (stop > value && (stop[-1] == '\r' || stop[-1] == ' '
-                              || stop[-1] == '\t'))
-        stop--;
-      luaL_buffinit(L, &name);
-      for (q = p; q < colon; q++) {
-        char ch = *q;
-        luaL_addchar(&name, (ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
-      }
-      luaL_pushresult(&name);
-      lua_pushvalue(L, -1);
-      lua_rawget(L, -3);
-      if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        lua_pushlstring(L, value, (size_t)(stop - value));
-      }
-      else {
-        lua_pushliteral(L, ", ");
-        lua_pushlstring(L, value, (size_t)(stop - value));
-        lua_concat(L, 3);
-      }
-      lua_rawset(L, -3);
-    }
+    add_header_line(L, p, eol);
     p = eol + 1;
   }
 }
@@ -351,28 +370,25 @@ void client_curl_error (lua_State *L, Mode mode, CURL *easy, CURLcode code,
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:
-      lua_pushfstring(L, "TLS handshake failed: %s (a private CA is "
-                      "trusted with the ca_file option)", detail);
-      reply_transport_error(L, mode, KIND_NETWORK, 0, lua_tostring(L, -1));
-      lua_remove(L, -2);
+      reply_transport_error(L, mode, KIND_NETWORK, 0, "TLS handshake "
+                            "failed: %s (a private CA is trusted with the "
+                            "ca_file option)", detail);
       return;
     case CURLE_OPERATION_TIMEDOUT:
       kind = KIND_TIMEOUT;
       break;
     case CURLE_WRITE_ERROR:
       if (reply->failed || head->failed) {
-        lua_pushfstring(L, "the reply is larger than %d bytes",
-                        (int)(reply->failed ? reply->limit : head->limit));
-        reply_transport_error(L, mode, KIND_PROTOCOL, 1,
-                              lua_tostring(L, -1));
-        lua_remove(L, -2);
+        reply_transport_error(L, mode, KIND_PROTOCOL, 1, "the reply is "
+                              "larger than %d bytes", (int)(reply->failed
+                              ? reply->limit : head->limit));
         return;
       }
       break;
     default:
       break;
   }
-  reply_transport_error(L, mode, kind, sent, detail);
+  reply_transport_error(L, mode, kind, sent, "%s", detail);
 }
 
 
@@ -704,7 +720,7 @@ static int transport_failure (lua_State *L, Mode mode, int idx) {
     idx = lua_gettop(L);
   }
   message = lua_tostring(L, idx);
-  reply_transport_error(L, mode, kind, sent,
+  reply_transport_error(L, mode, kind, sent, "%s",
                         message ? message : "the transport failed");
   return reply_fail(L);
 }
@@ -753,10 +769,8 @@ static int client_classify (lua_State *L) {
   lua_getfield(L, 3, "headers");
   push_lower_headers(L, lua_gettop(L));
   if (len > c->reply.limit) {
-    lua_pushfstring(L, "the reply is larger than %d bytes",
-                    (int)c->reply.limit);
-    reply_transport_error(L, mode, KIND_PROTOCOL, 1, lua_tostring(L, -1));
-    lua_remove(L, -2);
+    reply_transport_error(L, mode, KIND_PROTOCOL, 1, "the reply is larger "
+                          "than %d bytes", (int)c->reply.limit);
     return reply_fail(L);
   }
   return reply_classify(L, mode, (long)status, -1, body ? body : "",

@@ -134,9 +134,10 @@ void error_setbool (lua_State *L, const char *k, int v);
 int reply_fail (lua_State *L);
 
 /* Pushes an error for a request that failed before any reply: 'sent'
-** says whether it may have reached the server. */
+** says whether it may have reached the server. The message is formatted
+** as by lua_pushfstring. */
 void reply_transport_error (lua_State *L, Mode mode, const char *kind,
-                            int sent, const char *message);
+                            int sent, const char *fmt, ...);
 
 /* Turns a reply into results: pushes the call (MODE_CALL) or the decoded
 ** body and a {status, headers} table (others) and returns their count,

@@ -5,6 +5,7 @@
 ** same way. JSON is decoded with lua-cjson's safe decoder.
 */
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -87,12 +88,16 @@ static const char ambiguous_call[] =
 
 
 void reply_transport_error (lua_State *L, Mode mode, const char *kind,
-                            int sent, const char *message) {
+                            int sent, const char *fmt, ...) {
+  va_list ap;
   error_new(L, kind);
-  if (sent && mode == MODE_CALL && strcmp(kind, KIND_CANCELLED) != 0)
-    lua_pushfstring(L, "%s%s", message, ambiguous_call);
-  else
-    lua_pushstring(L, message);
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  if (sent && mode == MODE_CALL) {  /* cancelled too: it may have left */
+    lua_pushstring(L, ambiguous_call);
+    lua_concat(L, 2);
+  }
   lua_setfield(L, -2, "message");
   error_setbool(L, "sent", sent);
   error_setbool(L, "retryable", is_retryable(mode, kind, 0, sent));

@@ -255,9 +255,10 @@ local function http_failure(err, sent)
 end
 
 
--- One request on a connection from lua-resty-http's pool. `http` is the
--- resty.http module; `opts` as given to M.http.
-local function http_send(http, opts, req)
+-- A connection to the host of `req` from lua-resty-http's pool (TLS
+-- handshake done), and the parsed URL; or nil and a failure. `http` is
+-- the resty.http module; `opts` the settings of M.http.
+local function http_connect(http, opts, req)
   local uri, perr = http:parse_uri(req.url)
   if not uri then return nil, http_failure(perr, false) end
   local httpc, nerr = http.new()
@@ -270,18 +271,26 @@ local function http_send(http, opts, req)
     pool_size = opts.pool_size,
   }
   if not ok then return nil, http_failure(cerr, false) end
-  local res, rerr = httpc:request {
+  return httpc, uri
+end
+
+
+local function http_send(http, opts, req)
+  local httpc, uri = http_connect(http, opts, req)
+  if not httpc then return nil, uri end
+  local res, err = httpc:request {
     method = req.method, path = uri[4], headers = req.headers,
     body = req.body,
   }
-  if not res then
-    httpc:close()
-    return nil, http_failure(rerr, true)
+  local body
+  if res and not res.has_body then
+    body = ""  -- 204 and the like: read_body would fail
+  elseif res then
+    body, err = res:read_body()
   end
-  local body, berr = res:read_body()
   if not body then
     httpc:close()
-    return nil, http_failure(berr, true)
+    return nil, http_failure(err, true)
   end
   httpc:set_keepalive(opts.keepalive_timeout * 1000)
   return { status = res.status, headers = flat_headers(res.headers),
