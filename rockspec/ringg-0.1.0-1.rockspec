@@ -37,7 +37,7 @@ build = {
   type = "builtin",
   modules = {
     ["ringg.core"] = {
-      sources = { "src/buf.c", "src/json.c", "src/validate.c",
+      sources = { "src/buf.c", "src/json.c", "src/walk.c", "src/validate.c",
                   "src/reply.c", "src/client.c", "src/multi.c",
                   "src/core.c" },
       defines = { "_DEFAULT_SOURCE" },
