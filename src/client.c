@@ -255,17 +255,41 @@ int client_setup_easy (Client *c, CURL *easy, Buf *reply, Buf *head,
 }
 
 
-/* Points the handle at one request: method, URL and body. 'body' must
-** stay alive until the transfer ends (libcurl does not copy it). */
+/* libcurl's read callback: hands out the body of an Upload. */
+static size_t on_upload (char *buf, size_t size, size_t n, void *ud) {
+  Upload *up = (Upload *)ud;
+  size_t k = up->len - up->pos;
+  if (k > size * n)
+    k = size * n;
+  memcpy(buf, up->data + up->pos, k);
+  up->pos += k;
+  return k;
+}
+
+
+/* Points the handle at one request: method, URL and body ('up', whose
+** data must stay alive until the transfer ends). The body goes through
+** a read callback on purpose: when a reused connection closes before
+** any reply, libcurl sends the request again on a new one, which would
+** place a call twice; it needs to rewind the body for that, and this
+** one cannot be rewound, so the transfer fails instead. */
 int client_aim_easy (Client *c, CURL *easy, const char *method,
-                     const char *url, const char *body, size_t len) {
+                     const char *url, Upload *up) {
   CURLcode r = curl_easy_setopt(easy, CURLOPT_URL, url);
   int is_post = strcmp(method, "POST") == 0;
+  int body = up->data != NULL;
+  up->pos = 0;
   if (r == CURLE_OK && body) {
-    r = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)len);
+    r = curl_easy_setopt(easy, CURLOPT_POST, 1L);
     if (r == CURLE_OK)
-      r = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+      r = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+    if (r == CURLE_OK)
+      r = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                           (curl_off_t)up->len);
+    if (r == CURLE_OK)
+      r = curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_upload);
+    if (r == CURLE_OK)
+      r = curl_easy_setopt(easy, CURLOPT_READDATA, up);
   }
   else if (r == CURLE_OK)
     r = curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
@@ -377,6 +401,11 @@ void client_curl_error (lua_State *L, Mode mode, CURL *easy, CURLcode code,
     case CURLE_OPERATION_TIMEDOUT:
       kind = KIND_TIMEOUT;
       break;
+    case CURLE_SEND_FAIL_REWIND:
+      /* libcurl wanted to send the request again: see client_aim_easy */
+      reply_transport_error(L, mode, KIND_NETWORK, 1, "the connection "
+                            "closed before any reply");
+      return;
     case CURLE_WRITE_ERROR:
       if (reply->failed || head->failed) {
         reply_transport_error(L, mode, KIND_PROTOCOL, 1, "the reply is "
@@ -629,8 +658,9 @@ static int client_call (lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   if (!call_assemble(L, 2, &c->body))
     return reply_fail(L);
-  if (!client_aim_easy(c, c->easy, "POST", c->call_url, c->body.data,
-                       c->body.len))
+  c->up.data = c->body.data;
+  c->up.len = c->body.len;
+  if (!client_aim_easy(c, c->easy, "POST", c->call_url, &c->up))
     return luaL_error(L, "libcurl refused the request options");
   return perform(L, c, MODE_CALL);
 }
@@ -689,8 +719,9 @@ static int client_send (lua_State *L) {
   const Buf *body;
   if (!client_assemble(L, c, &method, &body))
     return reply_fail(L);
-  if (!client_aim_easy(c, c->easy, method, c->url.data,
-                       body ? body->data : NULL, body ? body->len : 0))
+  c->up.data = body ? body->data : NULL;
+  c->up.len = body ? body->len : 0;
+  if (!client_aim_easy(c, c->easy, method, c->url.data, &c->up))
     return luaL_error(L, "libcurl refused the request options");
   return perform(L, c, mode_of(method));
 }

@@ -26,6 +26,16 @@
 
 typedef struct Multi Multi;
 
+/* A request body that libcurl reads through on_upload. Unlike a
+** CURLOPT_POSTFIELDS body, libcurl cannot rewind it, so it never sends
+** it a second time by itself (see client_aim_easy). */
+typedef struct Upload {
+  const char *data;   /* NULL: no body */
+  size_t len;
+  size_t pos;
+} Upload;
+
+
 typedef struct Client {
   CURL *easy;                        /* for blocking requests */
   struct curl_slist *json_headers;   /* requests with a JSON body */
@@ -45,6 +55,7 @@ typedef struct Client {
   Buf head;           /* its header lines */
   Buf url;            /* URL of a request other than a call */
   Multi *multi;       /* in-flight requests (multi.c) */
+  Upload up;          /* body of the blocking request */
   char errbuf[CURL_ERROR_SIZE];
 } Client;
 
@@ -54,7 +65,7 @@ Client *client_check (lua_State *L, int idx);
 int client_setup_easy (Client *c, CURL *easy, Buf *reply, Buf *head,
                        char *errbuf);
 int client_aim_easy (Client *c, CURL *easy, const char *method,
-                     const char *url, const char *body, size_t len);
+                     const char *url, Upload *up);
 void push_headers (lua_State *L, const Buf *head);
 int client_request_left (CURL *easy);
 int client_assemble (lua_State *L, Client *c, const char **method,

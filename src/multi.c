@@ -49,6 +49,7 @@ struct Transfer {
   int cancelled;
   int started;        /* was added to the multi handle */
   CURLcode code;
+  Upload up;          /* reads 'body' out to libcurl */
   Buf reply;
   Buf head;
   char errbuf[CURL_ERROR_SIZE];
@@ -136,10 +137,11 @@ static void start_queued (Multi *m) {
     list_remove(t);
     t->easy = take_easy(m);
     t->started = 1;
+    t->up.data = t->has_body ? t->body : NULL;
+    t->up.len = t->body_len;
     if (t->easy == NULL
         || !client_setup_easy(c, t->easy, &t->reply, &t->head, t->errbuf)
-        || !client_aim_easy(c, t->easy, t->method, t->url,
-                            t->has_body ? t->body : NULL, t->body_len)
+        || !client_aim_easy(c, t->easy, t->method, t->url, &t->up)
         || curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t) != CURLE_OK
         || curl_multi_add_handle(m->multi, t->easy) != CURLM_OK) {
       t->code = CURLE_FAILED_INIT;
