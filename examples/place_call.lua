@@ -55,7 +55,6 @@ if not real then
   local ok, module = pcall(require, "webhook_receiver")
   receiver = ok and module or nil
 end
-local port = settings.webhook_port or (receiver and 18000 + os.time() % 1000)
 
 local params = {
   name = "Mr Rajesh Kumar",
@@ -72,10 +71,7 @@ local params = {
 }
 if env "RINGG_CALLBACK_URL" then
   params.callback_url = env "RINGG_CALLBACK_URL"
-elseif receiver then
-  params.callback_url = ("http://127.0.0.1:%d/ringg/webhook"):format(port)
-  params.callback_args = { headers = { ["X-Webhook-Secret"] = SECRET,
-                                       ["Content-Type"] = "application/json" } }
+  receiver = nil
 end
 
 
@@ -93,16 +89,28 @@ if #report.missing > 0 then
 end
 
 local call
-call, err = client:call(params)
-if not call then fail("the call was not placed", err) end
-print(("placed call %s (status %s)"):format(call.id, call.status))
+
+local function place()
+  call, err = client:call(params)
+  if not call then fail("the call was not placed", err) end
+  print(("placed call %s (status %s)"):format(call.id, call.status))
+end
 
 
--- Follows the call through its webhooks until a terminal status.
-local function follow_webhooks()
+-- Listens for the call's webhooks first, then places it (so that not
+-- even the first one is missed), and follows it to a terminal status.
+local function place_and_follow_webhooks()
   local last
-  local ok, why = receiver.serve{
-    port = port, secret = SECRET, timeout = 60,
+  local ok, why = receiver{
+    port = settings.webhook_port or 0, secret = SECRET, timeout = 60,
+    on_ready = function(port)
+      params.callback_url = ("http://127.0.0.1:%d/ringg/webhook"):format(
+        port)
+      params.callback_args = { headers = {
+        ["X-Webhook-Secret"] = SECRET, ["Content-Type"] = "application/json",
+      } }
+      place()
+    end,
     on_event = function(event)
       if event.call_id ~= call.id then return end
       print(("webhook: %s -> %s"):format(event.type, event.status))
@@ -131,8 +139,13 @@ local function follow_details()
   fail("gave up", "the call did not end within three minutes")
 end
 
-local final = (receiver and not env "RINGG_CALLBACK_URL")
-  and follow_webhooks() or follow_details()
+local final
+if receiver then
+  final = place_and_follow_webhooks()
+else
+  place()
+  final = follow_details()
+end
 
 local details
 details, err = client:call_details(call.id, { analysis = true })

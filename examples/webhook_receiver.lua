@@ -23,6 +23,8 @@
 --   local serve = require "webhook_receiver"
 --   serve{port =, secret =, header =, on_event = function(event) end,
 --         max_events =, timeout =} --> number of new events, or nil, err
+--
+-- serve returns early when on_event returns "stop".
 
 -- Required as a module, `...` is its name; run as a script, there are
 -- no arguments (the options come from the environment).
@@ -167,7 +169,10 @@ end
 -- 500 and forgotten, so that Ringg's retry is taken as new.
 local function deliver(opts, memory, event)
   local ok, err = pcall(opts.on_event, event)
-  if ok then return 200 end
+  if ok then
+    opts.stop = err == "stop"  -- on_event's result: "stop" ends serve
+    return 200
+  end
   memory.keys[webhook.key(event)] = nil
   io.stderr:write("webhook_receiver.lua: on_event failed: ",
                   tostring(err), "\n")
@@ -227,6 +232,7 @@ local function serve(opts)
     local conn, aerr = server:accept()
     if conn then
       if handle(conn, opts, memory) then count = count + 1 end
+      if opts.stop then break end
     elseif aerr ~= "timeout" then
       server:close()
       return nil, aerr
