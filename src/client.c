@@ -6,6 +6,7 @@
 ** through it.
 */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,6 +190,54 @@ static size_t on_header (char *data, size_t size, size_t n, void *ud) {
 }
 
 
+/* Where "x-api-key" starts within p[0..len), in any case, or NULL. */
+static const char *find_key_name (const char *p, size_t len) {
+  size_t i;
+  for (i = 0; i + 9 <= len; i++) {
+    if (strncasecmp(p + i, "x-api-key", 9) == 0)
+      return p + i;
+  }
+  return NULL;
+}
+
+
+/* Writes a block of trace lines to stderr after 'prefix'. A line that
+** names the X-API-KEY header (an HTTP/1 header line, or libcurl's own
+** note of an HTTP/2 header) is cut after the name: the key itself never
+** reaches the trace. */
+static void trace (const char *prefix, const char *data, size_t size) {
+  const char *p = data, *end = data + size;
+  fputs(prefix, stderr);
+  while (p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    size_t len = eol ? (size_t)(eol - p) + 1 : (size_t)(end - p);
+    const char *name = find_key_name(p, len);
+    if (name) {
+      fwrite(p, 1, (size_t)(name - p) + 9, stderr);
+      fputs(": [redacted]", stderr);
+      fputs(len >= 2 && p[len - 2] == '\r' ? "\r\n" : "\n", stderr);
+    }
+    else
+      fwrite(p, 1, len, stderr);
+    p += len;
+  }
+}
+
+
+/* libcurl debug callback of the verbose option: curl's trace of text
+** and headers, as its default one shows them, but without the key. */
+static int on_debug (CURL *easy, curl_infotype type, char *data,
+                     size_t size, void *ud) {
+  static const char *const prefixes[] = {"* ", "< ", "> "};
+  (void)easy;
+  (void)ud;
+  if (type == CURLINFO_TEXT || type == CURLINFO_HEADER_IN
+      || type == CURLINFO_HEADER_OUT)
+    trace(prefixes[type], data, size);
+  return 0;
+}
+
+
 static struct curl_slist *add_header (struct curl_slist *list,
                                       const char *line, int *ok) {
   struct curl_slist *longer = curl_slist_append(list, line);
@@ -241,6 +290,8 @@ int client_setup_easy (Client *c, CURL *easy, Buf *reply, Buf *head,
   SET(CURLOPT_HEADERDATA, head);
   SET(CURLOPT_ERRORBUFFER, errbuf);
   SET(CURLOPT_VERBOSE, (long)c->verbose);
+  if (c->verbose)
+    SET(CURLOPT_DEBUGFUNCTION, on_debug);
 #if LIBCURL_VERSION_NUM >= 0x075500
   SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -394,9 +445,13 @@ void client_curl_error (lua_State *L, Mode mode, CURL *easy, CURLcode code,
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:
+      /* the ca_file hint only where a CA can be the cause */
       reply_transport_error(L, mode, KIND_NETWORK, 0, "TLS handshake "
-                            "failed: %s (a private CA is trusted with the "
-                            "ca_file option)", detail);
+                            "failed: %s%s", detail,
+                            code == CURLE_PEER_FAILED_VERIFICATION
+                            || code == CURLE_SSL_CACERT_BADFILE
+                            ? " (a private CA is trusted with the ca_file "
+                            "option)" : "");
       return;
     case CURLE_OPERATION_TIMEDOUT:
       kind = KIND_TIMEOUT;

@@ -498,8 +498,10 @@ static void check_header_value (Walk *w, int idx) {
     return;
   for (i = 0; i < len && s[i] != '\r' && s[i] != '\n' && s[i] != '\0'; i++)
     ;
-  if (i < len)
-    expected(w, idx, "a header value without CR, LF or NUL");
+  if (i < len)  /* not quoted: header values often carry secrets */
+    add_error(w, "expected a header value without CR, LF or NUL, got "
+              "one with %s at byte %d", s[i] == '\0' ? "NUL"
+              : s[i] == '\r' ? "CR" : "LF", (int)i + 1);
   else if (check_utf8(w, s, len))
     json_string(w->out, s, len);
 }

@@ -53,6 +53,24 @@ void path_set (Walk *w, int old) {
 }
 
 
+/* Adds a key of a path with control bytes shown as \xNN: a path goes
+** into messages and logs, where a raw CR or LF would forge a line and a
+** NUL would cut it short. */
+static void add_key (luaL_Buffer *b, const char *key, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)key[i];
+    if (c < 0x20 || c == 0x7F) {
+      char hex[5];
+      snprintf(hex, sizeof(hex), "\\x%02X", c);
+      luaL_addstring(b, hex);
+    }
+    else
+      luaL_addchar(b, (char)c);
+  }
+}
+
+
 /* Pushes the current path as text: "a.b[2].c". */
 static void push_path (Walk *w) {
   luaL_Buffer b;
@@ -70,7 +88,7 @@ static void push_path (Walk *w) {
     }
     if (i > 0)
       luaL_addchar(&b, '.');
-    luaL_addlstring(&b, s->key, s->len < PATH_SIZE ? s->len : PATH_SIZE);
+    add_key(&b, s->key, s->len < PATH_SIZE ? s->len : PATH_SIZE);
     used += s->len + 1;
   }
   if (i < w->nsegments)
