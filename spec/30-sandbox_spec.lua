@@ -1172,6 +1172,91 @@ describe("sandbox", function()
     end)
   end)
 
+  describe("faults by call-details id", function()
+    -- GET call-details?id=<id> on a raw connection, for the faults that
+    -- break HTTP.
+    local function raw_details(id, timeout)
+      local c = connect(timeout)
+      assert(c:send(raw_request("GET", path_of(sb.url)
+        .. "/calling/call-details?id=" .. id)))
+      local status, err, headers, got = read_reply(c)
+      c:close()
+      return status, err, headers, got
+    end
+
+    it("fault-401, -429, -500 and -503 answer like the call faults", function()
+      local r = details("fault-401")
+      assert.equal(401, r.status)
+      assert.same({ detail = "Invalid or missing API key" }, r.json)
+      r = details("fault-429")
+      assert.equal(429, r.status)
+      assert.equal("2", r.headers["retry-after"])
+      r = details("fault-500")
+      assert.equal(500, r.status)
+      assert.same({ detail = "Internal server error" }, r.json)
+      r = details("fault-503")
+      assert.equal(503, r.status)
+      local ahead = imf_seconds(r.headers["retry-after"])
+        - imf_seconds(r.headers["date"])
+      assert.is_true(ahead >= 2 and ahead <= 4, "ahead by " .. ahead)
+    end)
+
+    it("fault-redirect redirects to 127.0.0.2", function()
+      local r = details("fault-redirect")
+      assert.equal(302, r.status)
+      assert.equal("http://127.0.0.2:" .. port
+        .. "/ca/api/v0/calling/call-details?id=fault-redirect",
+        r.headers["location"])
+    end)
+
+    it("fault-cut cuts the reply off mid-body", function()
+      local status, err, headers, got = raw_details("fault-cut", 2)
+      assert.equal(200, status)
+      assert.equal("closed", err)
+      assert.is_true(#got > 0)
+      assert.is_true(#got < tonumber(headers["content-length"]))
+      assert.is_nil(cjson.decode(got))
+    end)
+
+    it("fault-never never answers", function()
+      local started = socket.gettime()
+      local status, err = raw_details("fault-never", 0.5)
+      assert.is_nil(status)
+      assert.equal("timeout", err)
+      assert.is_true(socket.gettime() - started < 2)
+    end)
+
+    it("fault-malformed answers 200 with malformed JSON", function()
+      local r = details("fault-malformed")
+      assert.equal(200, r.status)
+      assert.equal('{"status":"success","data":{"call_id":', r.body)
+      assert.is_nil(r.json)
+    end)
+
+    it("fault-closed closes the connection without a byte", function()
+      local status, err, headers = raw_details("fault-closed", 2)
+      assert.is_nil(status)
+      assert.truthy(err == "closed" or err:match("reset"), err)
+      assert.is_nil(headers)
+    end)
+
+    it("fault-slow answers 404 after 1.5 s", function()
+      local started = socket.gettime()
+      local r = details("fault-slow")
+      local took = socket.gettime() - started
+      assert.equal(404, r.status)
+      assert.same({ detail = "Call not found" }, r.json)
+      assert.is_true(took >= 1.4 and took < 3, "took " .. took)
+    end)
+
+    it("comes after the key check", function()
+      local r = api("GET", "/calling/call-details?id=fault-500",
+        { key = "wrong" })
+      assert.equal(401, r.status)
+      assert.equal(404, details("fault-nothing").status)
+    end)
+  end)
+
   describe("keep-alive", function()
     it("serves several requests on one connection", function()
       local c = connect(2)

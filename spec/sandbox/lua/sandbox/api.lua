@@ -111,6 +111,7 @@ local function call_details()
   end
   local analysis = boolean_arg(args, "send_analysis", problems)
   if #problems > 0 then return reply.invalid(problems) end
+  if faults.read(id) then return end
   local call = store.get(id)
   if not call then return reply.detail(404, "Call not found") end
   return reply.ok { status = "success", data = shapes.details(call, analysis) }
