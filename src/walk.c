@@ -864,8 +864,28 @@ static void write_table (Walk *w, int idx) {
 }
 
 
+/* Free-form values may share tables, so that a small table stands for
+** an enormous body (a table holding itself twice, to begin with): the
+** walk stops at the size cap of the body, or after MAX_VALUES values.
+** Returns 1 while it may go on. */
+static int within_bounds (Walk *w) {
+  if (w->stopped)
+    return 0;
+  if (w->out->failed)
+    add_error(w, "expected a body of at most %d bytes", (int)w->out->limit);
+  else if (++w->values > MAX_VALUES)
+    add_error(w, "expected at most %d values", MAX_VALUES);
+  else
+    return 1;
+  w->stopped = 1;
+  return 0;
+}
+
+
 /* Writes a free-form value; w->depth counts the tables around it. */
 void write_value (Walk *w, int idx) {
+  if (!within_bounds(w))
+    return;
   switch (lua_type(w->L, idx)) {
     case LUA_TSTRING: check_utf8_string(w, idx); break;
     case LUA_TNUMBER: check_finite(w, idx); break;
@@ -897,6 +917,8 @@ void walk_start (Walk *w, lua_State *L, Buf *out) {
   w->out = out;
   w->count = 0;
   w->depth = 0;
+  w->values = 0;
+  w->stopped = 0;
   w->nsegments = 0;
   buf_reset(out);
   lua_pushnil(L);  /* the list of problems, made at the first one */

@@ -17,6 +17,7 @@
 
 #define MAX_SEGMENTS  48   /* path segments kept; deeper ones show "..." */
 #define MAX_ERRORS    100  /* problems listed; more are only counted */
+#define MAX_VALUES    1000000  /* free-form values in one body */
 
 
 /* One step of the path to the value being checked: a name (not copied:
@@ -34,6 +35,8 @@ typedef struct Walk {
   int errors;      /* stack index of the list of {field, message} */
   int count;       /* problems found */
   int depth;       /* tables entered by free-form values */
+  long values;     /* free-form values written */
+  int stopped;     /* a free-form value went out of bounds: stop */
   int nsegments;   /* path length; may pass MAX_SEGMENTS */
   Segment segments[MAX_SEGMENTS];
 } Walk;
