@@ -306,44 +306,60 @@ int client_setup_easy (Client *c, CURL *easy, Buf *reply, Buf *head,
 }
 
 
-/* libcurl's read callback: hands out the body of an Upload. */
-static size_t on_upload (char *buf, size_t size, size_t n, void *ud) {
+
+/* libcurl's pre-request callback, run each time a request is about to go
+** out on a connection: it lets the first one go and stops any other. */
+static int on_prereq (void *ud, char *remote_ip, char *local_ip,
+                      int remote_port, int local_port) {
   Upload *up = (Upload *)ud;
-  size_t k = up->len - up->pos;
-  if (k > size * n)
-    k = size * n;
-  memcpy(buf, up->data + up->pos, k);
-  up->pos += k;
-  return k;
+  (void)remote_ip;  /* which connection does not matter */
+  (void)local_ip;
+  (void)remote_port;
+  (void)local_port;
+  return up->sends++ == 0 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
+
+/* Sets the body of 'up' as libcurl's POSTFIELDS, which it sends with the
+** request's header in one write. When a reused connection closes before
+** any reply, libcurl would send the request again on a new one and could
+** place a call twice: the pre-request callback refuses that second
+** request, so the transfer fails instead (CURLE_ABORTED_BY_CALLBACK). */
+static CURLcode set_body (CURL *easy, Upload *up) {
+  CURLcode r = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                                (curl_off_t)up->len);
+  up->sends = 0;
+  if (r == CURLE_OK)
+    r = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, up->data);
+  if (r == CURLE_OK)
+    r = curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_prereq);
+  if (r == CURLE_OK)
+    r = curl_easy_setopt(easy, CURLOPT_PREREQDATA, up);
+  return r;
+}
+
+
+/* Requests without a body may be sent again: libcurl does that safely. */
+static CURLcode clear_body (CURL *easy) {
+  CURLcode r = curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+  if (r == CURLE_OK)
+    r = curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, NULL);
+  return r;
 }
 
 
 /* Points the handle at one request: method, URL and body ('up', whose
-** data must stay alive until the transfer ends). The body goes through
-** a read callback on purpose: when a reused connection closes before
-** any reply, libcurl sends the request again on a new one, which would
-** place a call twice; it needs to rewind the body for that, and this
-** one cannot be rewound, so the transfer fails instead. */
+** data must stay alive until the transfer ends); a call is never sent
+** twice (see set_body). */
 int client_aim_easy (Client *c, CURL *easy, const char *method,
                      const char *url, Upload *up) {
   CURLcode r = curl_easy_setopt(easy, CURLOPT_URL, url);
   int is_post = strcmp(method, "POST") == 0;
   int body = up->data != NULL;
-  up->pos = 0;
-  if (r == CURLE_OK && body) {
-    r = curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    if (r == CURLE_OK)
-      r = curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
-    if (r == CURLE_OK)
-      r = curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                           (curl_off_t)up->len);
-    if (r == CURLE_OK)
-      r = curl_easy_setopt(easy, CURLOPT_READFUNCTION, on_upload);
-    if (r == CURLE_OK)
-      r = curl_easy_setopt(easy, CURLOPT_READDATA, up);
-  }
+  if (r == CURLE_OK && body)
+    r = set_body(easy, up);
   else if (r == CURLE_OK)
-    r = curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    r = clear_body(easy);
   if (r == CURLE_OK)
     r = curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST,
                          (is_post && body) || strcmp(method, "GET") == 0
@@ -355,21 +371,34 @@ int client_aim_easy (Client *c, CURL *easy, const char *method,
 }
 
 
+static char lower_ascii (char c) {
+  return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+
 static int is_blank_char (char c) {
   return c == ' ' || c == '\t';
 }
 
 
-/* Pushes the name of a header, from 'p' to 'colon', in lower case. */
+/* Pushes the name of a header, from 'p' to 'colon', in lower case.
+** Names fit a small local buffer (the longest in common use is about 40
+** bytes); a longer one goes through a luaL_Buffer. */
 static void push_header_name (lua_State *L, const char *p,
                               const char *colon) {
-  luaL_Buffer name;
-  luaL_buffinit(L, &name);
-  for (; p < colon; p++) {
-    char ch = *p;
-    luaL_addchar(&name, (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch);
+  char small[64];
+  size_t i, len = (size_t)(colon - p);
+  if (len > sizeof(small)) {
+    luaL_Buffer name;
+    luaL_buffinit(L, &name);
+    for (i = 0; i < len; i++)
+      luaL_addchar(&name, lower_ascii(p[i]));
+    luaL_pushresult(&name);
+    return;
   }
-  luaL_pushresult(&name);
+  for (i = 0; i < len; i++)
+    small[i] = lower_ascii(p[i]);
+  lua_pushlstring(L, small, len);
 }
 
 
@@ -405,7 +434,7 @@ static void add_header_line (lua_State *L, const char *p, const char *eol) {
 /* Pushes a table of the header lines in 'head', names in lower case. */
 void push_headers (lua_State *L, const Buf *head) {
   const char *p = head->data, *end = head->data + head->len;
-  lua_newtable(L);
+  lua_createtable(L, 0, 8);  /* room for a usual reply: no rehash */
   while (p && p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     if (eol == NULL)
@@ -456,8 +485,8 @@ void client_curl_error (lua_State *L, Mode mode, CURL *easy, CURLcode code,
     case CURLE_OPERATION_TIMEDOUT:
       kind = KIND_TIMEOUT;
       break;
-    case CURLE_SEND_FAIL_REWIND:
-      /* libcurl wanted to send the request again: see client_aim_easy */
+    case CURLE_ABORTED_BY_CALLBACK:
+      /* libcurl wanted to send the request again: see set_body */
       reply_transport_error(L, mode, KIND_NETWORK, 1, "the connection "
                             "closed before any reply");
       return;
@@ -846,7 +875,7 @@ static int client_classify (lua_State *L) {
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_getfield(L, 3, "status");
   status = lua_tonumber(L, -1);
-  if (lua_type(L, -1) != LUA_TNUMBER || status < 100 || status > 999)
+  if (lua_type(L, -1) != LUA_TNUMBER || !(status >= 100 && status <= 999))
     return luaL_error(L, "transport reply needs a numeric status");
   lua_getfield(L, 3, "body");
   body = lua_tolstring(L, -1, &len);

@@ -11,6 +11,12 @@
 #include "core.h"
 
 
+/* The pre-request callback keeps a call from being sent twice */
+#if LIBCURL_VERSION_NUM < 0x075000
+#error "ringg needs libcurl 7.80 or later (CURLOPT_PREREQFUNCTION)"
+#endif
+
+
 #define RINGG_VERSION     "0.1.0"
 #define DEFAULT_BASE_URL  "https://prod-api.ringg.ai/ca/api/v0"
 
@@ -26,13 +32,12 @@
 
 typedef struct Multi Multi;
 
-/* A request body that libcurl reads through on_upload. Unlike a
-** CURLOPT_POSTFIELDS body, libcurl cannot rewind it, so it never sends
-** it a second time by itself (see client_aim_easy). */
+/* A request body, and how many times libcurl set out to send it: the
+** pre-request callback lets only the first go (see set_body). */
 typedef struct Upload {
   const char *data;   /* NULL: no body */
   size_t len;
-  size_t pos;
+  int sends;          /* requests started (pre-request callback) */
 } Upload;
 
 

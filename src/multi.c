@@ -22,6 +22,7 @@
 
 
 #define DEFAULT_IN_FLIGHT  64
+#define POLL_SLICE_MS      1000.0  /* longest single wait in poll */
 #define MAX_IN_FLIGHT      1024
 
 
@@ -409,6 +410,8 @@ static void drive (Multi *m, double wait_ms) {
     double left = deadline - now_ms();
     if (left <= 0)
       break;
+    if (left > POLL_SLICE_MS)  /* an int of milliseconds, however long */
+      left = POLL_SLICE_MS;
     curl_multi_poll(m->multi, NULL, 0, (int)(left + 0.999), NULL);
     curl_multi_perform(m->multi, &running);
     collect_finished(m);

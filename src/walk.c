@@ -662,16 +662,21 @@ typedef struct Member {
 } Member;
 
 
-static int member_before (const Member *a, const Member *b) {
+/* Orders members by name, as memcmp orders bytes. */
+static int compare_names (const Member *a, const Member *b) {
   size_t n = a->len < b->len ? a->len : b->len;
   int c = memcmp(a->key, b->key, n);
-  return c != 0 ? c < 0 : a->len < b->len;
+  return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+
+static int member_before (const Member *a, const Member *b) {
+  return compare_names(a, b) < 0;
 }
 
 
 static int compare_members (const void *a, const void *b) {
-  const Member *x = (const Member *)a, *y = (const Member *)b;
-  return member_before(x, y) ? -1 : member_before(y, x);
+  return compare_names((const Member *)a, (const Member *)b);
 }
 
 
@@ -717,25 +722,34 @@ static int park_members (lua_State *L, int idx, Member *m, int *odd) {
 
 
 /* Collects the string keys of a large map into a userdata pushed on the
-** stack (so nothing leaks if an error unwinds). Returns their number. */
+** stack (so nothing leaks if an error unwinds), and parks their values
+** above it when the stack can grow that far. Returns their number. */
 static size_t list_members (lua_State *L, int idx, Member **m, int *odd) {
   size_t n = 0, size = 0;
+  int park;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
     size++;
   }
   *m = (Member *)lua_newuserdatauv(L, size * sizeof(Member), 0);
+  park = size < 100000 && lua_checkstack(L, (int)size + 4);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      (*m)[n].key = lua_tolstring(L, -1, &(*m)[n].len);
-      (*m)[n].slot = 0;
-      n++;
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      (*odd)++;
+      lua_pop(L, 1);
+      continue;
+    }
+    (*m)[n].key = lua_tolstring(L, -2, &(*m)[n].len);
+    (*m)[n].slot = 0;
+    if (park) {
+      lua_insert(L, -2);  /* the value stays below the key */
+      (*m)[n].slot = lua_gettop(L) - 1;
     }
     else
-      (*odd)++;
+      lua_pop(L, 1);
+    n++;
   }
   return n;
 }
