@@ -5,6 +5,7 @@
 #   make demo       place a call against the local sandbox and follow it
 #   make test       build for both, then run every test against the sandbox
 #   make install    install for Lua 5.4 (or LUA=jit) under DESTDIR/PREFIX
+#   make bench      the benchmarks' report (bench/README.md)
 #
 # `make demo` and `make test` first install what is missing from Debian's
 # packages (as root, non-interactively); see `make deps`.
@@ -45,8 +46,8 @@ CWARNS = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 DEB_PACKAGES ?= gcc make pkg-config ca-certificates openssl curl \
   lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted \
   lua-socket lua-lpeg lua-argparse lua-filesystem luarocks luajit2 \
-  libluajit2-5.1-dev \
-  nginx-light libnginx-mod-http-lua lua-resty-core
+  libluajit2-5.1-dev nginx-light libnginx-mod-http-lua lua-resty-core \
+  valgrind
 
 SRC = src/buf.c src/json.c src/walk.c src/validate.c src/reply.c \
       src/client.c src/multi.c src/core.c
@@ -107,3 +108,7 @@ uninstall:
 
 clean:
 	rm -rf build
+
+
+# The benchmarks: make bench, make bench-smoke, make bench-profile
+include bench/bench.mk
