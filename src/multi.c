@@ -471,7 +471,7 @@ void multi_init (lua_State *L, Client *c) {
   lua_getfield(L, 1, "max_in_flight");
   if (!lua_isnil(L, -1)) {
     n = lua_tonumber(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || n < 1 || n > MAX_IN_FLIGHT
+    if (lua_type(L, -1) != LUA_TNUMBER || !(n >= 1 && n <= MAX_IN_FLIGHT)
         || n != (lua_Number)(int)n)
       luaL_error(L, "option 'max_in_flight' must be a whole number from "
                  "1 to %d", MAX_IN_FLIGHT);

@@ -184,54 +184,67 @@ static const char *reason_phrase (long status) {
 }
 
 
-/* Pushes "a.b[2]" from a FastAPI "loc" list, leaving out "body". */
+#define MAX_LOCATION  16  /* parts of a FastAPI "loc" kept in a path */
+
+
+/* Pushes "a.b[2]" from a FastAPI "loc" list, leaving out a leading
+** "body". The parts are pushed one by one and joined at the end. */
 static void push_location (lua_State *L, int loc) {
-  luaL_Buffer b;
   lua_Integer i, n = (lua_Integer)lua_rawlen(L, loc);
   int parts = 0;
-  luaL_buffinit(L, &b);
+  if (n > MAX_LOCATION)
+    n = MAX_LOCATION;
+  luaL_checkstack(L, 2 * MAX_LOCATION + 2, "too many parts");
   for (i = 1; i <= n; i++) {
+    int type, keep = 0;
     lua_rawgeti(L, loc, i);
-    if (lua_type(L, -1) == LUA_TNUMBER) {
-      char index[32];
-      snprintf(index, sizeof(index), "[%lld]",
-               (long long)lua_tonumber(L, -1));
+    type = lua_type(L, -1);
+    if (type == LUA_TNUMBER) {
+      lua_Number index = lua_tonumber(L, -1);
       lua_pop(L, 1);
-      luaL_addstring(&b, index);
+      if (index >= 0 && index < 1e9) {
+        lua_pushfstring(L, "[%d]", (int)index);
+        keep = 1;
+      }
     }
-    else if (lua_type(L, -1) == LUA_TSTRING
+    else if (type == LUA_TSTRING
              && (parts > 0 || strcmp(lua_tostring(L, -1), "body") != 0)) {
-      if (parts++ > 0)
-        luaL_addchar(&b, '.');
-      luaL_addvalue(&b);
+      if (parts > 0) {
+        lua_pushliteral(L, ".");
+        lua_insert(L, -2);
+        parts++;
+      }
+      keep = 1;
     }
     else
       lua_pop(L, 1);
+    parts += keep;
   }
-  luaL_pushresult(&b);
+  lua_concat(L, parts);  /* "" when there is nothing */
 }
 
 
 /* Appends {field, message} to the list at 'list' from one entry of a
 ** server's error list: FastAPI {loc, msg}, {field, message}, or text. */
 static void add_server_error (lua_State *L, int list, int entry) {
+  static const char *const fields[] = {"field", NULL};
   static const char *const messages[] = {"msg", "message", "detail", NULL};
+  int error;
   lua_createtable(L, 0, 2);
+  error = lua_gettop(L);
   if (lua_type(L, entry) == LUA_TSTRING) {
     lua_pushvalue(L, entry);
-    lua_setfield(L, -2, "message");
+    lua_setfield(L, error, "message");
   }
   else if (lua_type(L, entry) == LUA_TTABLE) {
     if (get_json(L, entry, "loc") == LUA_TTABLE)
-      push_location(L, lua_gettop(L));
-    else if (lua_type(L, -1) != LUA_TSTRING) {
-      lua_pop(L, 1);
-      get_json(L, entry, "field");
-    }
-    lua_setfield(L, -3, "field");
-    lua_pop(L, 1);
+      push_location(L, error + 1);
+    else
+      get_first_string(L, entry, fields);
+    lua_setfield(L, error, "field");
+    lua_settop(L, error);
     get_first_string(L, entry, messages);
-    lua_setfield(L, -2, "message");
+    lua_setfield(L, error, "message");
   }
   lua_rawseti(L, list, (lua_Integer)lua_rawlen(L, list) + 1);
 }
