@@ -166,7 +166,8 @@ local function check_call_variables(self, params)
     kind = "invalid", sent = false, retryable = false, errors = errors,
     message = "invalid call: " .. errors[1].field .. ": "
       .. errors[1].message .. (#errors > 1 and
-      (" (and %d more)"):format(#errors - 1) or ""),
+      (" (and %d more problem%s)"):format(#errors - 1,
+                                          #errors > 2 and "s" or "") or ""),
   }
 end
 
