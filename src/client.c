@@ -433,9 +433,10 @@ static void add_header_line (lua_State *L, const char *p, const char *eol) {
 
 /* Pushes a table of the header lines in 'head', names in lower case. */
 void push_headers (lua_State *L, const Buf *head) {
-  const char *p = head->data, *end = head->data + head->len;
+  const char *p = head->data;
+  const char *end = p ? p + head->len : p;  /* no reply yet: no memory */
   lua_createtable(L, 0, 8);  /* room for a usual reply: no rehash */
-  while (p && p < end) {
+  while (p < end) {
     const char *eol = memchr(p, '\n', (size_t)(end - p));
     if (eol == NULL)
       eol = end;
