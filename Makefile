@@ -6,6 +6,7 @@
 #   make test       build for both, then run every test against the sandbox
 #   make install    install for Lua 5.4 (or LUA=jit) under DESTDIR/PREFIX
 #   make bench      the benchmarks' report (bench/README.md)
+#   make ci-extra   sanitizers, valgrind and fuzzing (spec/hardening/)
 #
 # `make demo` and `make test` first install what is missing from Debian's
 # packages (as root, non-interactively); see `make deps`.
@@ -47,7 +48,7 @@ DEB_PACKAGES ?= gcc make pkg-config ca-certificates openssl curl \
   lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted \
   lua-socket lua-lpeg lua-argparse lua-filesystem luarocks luajit2 \
   libluajit2-5.1-dev nginx-light libnginx-mod-http-lua lua-resty-core \
-  valgrind
+  valgrind clang libclang-rt-14-dev
 
 SRC = src/buf.c src/json.c src/walk.c src/validate.c src/reply.c \
       src/client.c src/multi.c src/core.c
@@ -112,3 +113,6 @@ clean:
 
 # The benchmarks: make bench, make bench-smoke, make bench-profile
 include bench/bench.mk
+
+# The longer checks: make asan, make valgrind, make fuzz, make ci-extra
+include spec/hardening/hardening.mk

@@ -466,7 +466,7 @@ static int multi_pending (lua_State *L) {
 */
 
 void multi_init (lua_State *L, Client *c) {
-  Multi *m = (Multi *)calloc(1, sizeof(Multi));
+  Multi *m;
   lua_Number n = DEFAULT_IN_FLIGHT;
   lua_getfield(L, 1, "max_in_flight");
   if (!lua_isnil(L, -1)) {
@@ -477,6 +477,7 @@ void multi_init (lua_State *L, Client *c) {
                  "1 to %d", MAX_IN_FLIGHT);
   }
   lua_pop(L, 1);
+  m = (Multi *)calloc(1, sizeof(Multi));  /* after the check: no leak */
   if (m == NULL)
     luaL_error(L, "not enough memory");
   c->multi = m;

@@ -17,6 +17,8 @@
 
 #define ERROR_TYPE  "ringg.error"
 
+#define MAX_RETRY_AFTER  86400.0  /* seconds: a day at the most */
+
 /* Registry key of cjson.safe.decode */
 static const char decoder_key = 'd';
 
@@ -350,6 +352,8 @@ static double retry_after (lua_State *L, int headers) {
       seconds = when > time(NULL) ? difftime(when, time(NULL)) : 0;
   }
   lua_pop(L, 2);
+  if (seconds > MAX_RETRY_AFTER)  /* infinity too: "retry-after-ms: 1e999" */
+    seconds = MAX_RETRY_AFTER;
   return seconds;
 }
 
