@@ -6,6 +6,8 @@
 # at a time. spec/suites/campaign/check.lua compares the results with
 # the input, the sandbox's stored calls and its access log. Prints TAP.
 cd "$(dirname "$0")/../.." || exit 1
+. spec/tap.sh
+
 : "${RINGG_SANDBOX_URL:?export build/sandbox/env first}"
 : "${RINGG_SANDBOX_CONTROL:?export build/sandbox/env first}"
 
@@ -18,28 +20,9 @@ log=${RINGG_SANDBOX_DIR:-$(dirname "$RINGG_SANDBOX_CA")}/access.log
 mkdir -p "$dir"
 rm -f "$dir"/*
 
-n=0
-failed=0
 
 # leave the sandbox as the next suite expects it (default config)
 trap 'curl -sf -X POST "$RINGG_SANDBOX_CONTROL/reset" >/dev/null' EXIT
-
-# tap NAME COMMAND...: one TAP line, ok when COMMAND succeeds
-tap() {
-  name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then
-    echo "ok $n - $name"
-  else
-    echo "not ok $n - $name"
-    failed=1
-  fi
-}
-
-same() {
-  [ "$1" = "$2" ]
-}
 
 campaign() {
   timeout 120 lua5.4 examples/campaign.lua "$@"

@@ -3,17 +3,7 @@
 # own, places a call, follows it through its webhooks to its end and
 # prints the transcript, then stops its sandbox. Prints TAP.
 cd "$(dirname "$0")/../.." || exit 1
-n=0
-failed=0
-check() {
-  n=$((n + 1))
-  if [ "$1" = 0 ]; then
-    echo "ok $n - $2"
-  else
-    echo "not ok $n - $2"
-    failed=1
-  fi
-}
+. spec/tap.sh
 
 out=build/tap/demo.out
 dir=build/demo-suite-sandbox

@@ -4,6 +4,8 @@
 # ours it must refuse), and reconcile.lua finds the call whose reply was
 # cut off instead of placing it twice. Prints TAP.
 cd "$(dirname "$0")/../.." || exit 1
+. spec/tap.sh
+
 : "${RINGG_SANDBOX_URL:?export build/sandbox/env first}"
 : "${RINGG_SANDBOX_CONTROL:?export build/sandbox/env first}"
 
@@ -12,8 +14,6 @@ dir=build/suites/examples
 mkdir -p "$dir"
 rm -f "$dir"/*
 
-n=0
-failed=0
 receiver=
 
 # on the way out: stop the receiver if it is still up, and leave the
@@ -23,23 +23,6 @@ cleanup() {
   curl -sf -X POST "$RINGG_SANDBOX_CONTROL/reset" >/dev/null
 }
 trap cleanup EXIT
-
-# tap NAME COMMAND...: one TAP line, ok when COMMAND succeeds
-tap() {
-  name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then
-    echo "ok $n - $name"
-  else
-    echo "not ok $n - $name"
-    failed=1
-  fi
-}
-
-same() {
-  [ "$1" = "$2" ]
-}
 
 lua_tree() {
   lua5.4 -e 'package.path = "src/?.lua;src/?/init.lua;examples/?.lua;"

@@ -12,6 +12,8 @@
 # while staying far below the 1500 ms of the slow reply, which a blocking
 # poll would show.
 cd "$(dirname "$0")/../.." || exit 1
+. spec/tap.sh
+
 : "${RINGG_SANDBOX_URL:?export build/sandbox/env first}"
 : "${RINGG_SANDBOX_CONTROL:?export build/sandbox/env first}"
 
@@ -21,21 +23,6 @@ CALLS=12
 dir=build/suites/host
 mkdir -p "$dir"
 
-n=0
-failed=0
-
-# tap NAME COMMAND...: one TAP line, ok when COMMAND succeeds
-tap() {
-  name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then
-    echo "ok $n - $name"
-  else
-    echo "not ok $n - $name"
-    failed=1
-  fi
-}
 
 # stat LABEL: the value of "LABEL: value" in the host's output
 stat() {
@@ -67,10 +54,6 @@ below() {
 
 at_least() {
   [ "$1" -ge "$2" ] 2>/dev/null
-}
-
-same() {
-  [ "$1" = "$2" ]
 }
 
 # ids the sandbox stored, one "id to_number" a line

@@ -7,6 +7,8 @@
 # flight does not hold the single worker, and that the webhook receiver
 # checks its secret and drops repeated deliveries. Prints TAP.
 cd "$(dirname "$0")/../.." || exit 1
+. spec/tap.sh
+
 : "${RINGG_SANDBOX_URL:?export build/sandbox/env first}"
 : "${RINGG_SANDBOX_HTTPS_URL:?export build/sandbox/env first}"
 : "${RINGG_SANDBOX_CONTROL:?export build/sandbox/env first}"
@@ -21,30 +23,11 @@ POOL=2b7e1c1e-5a4f-4b7b-9a43-1f2d3c4b5a69
 HEADER=X-Ringg-Secret
 SECRET=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
 
-n=0
-failed=0
 old_step=
-
-# tap NAME COMMAND...: one TAP line, ok when COMMAND succeeds
-tap() {
-  name=$1
-  shift
-  n=$((n + 1))
-  if "$@"; then
-    echo "ok $n - $name"
-  else
-    echo "not ok $n - $name"
-    failed=1
-  fi
-}
 
 # json FILE EXPR: a Lua expression over the JSON document in FILE
 json() {
   lua5.4 "$here/json.lua" "$2" <"$1" 2>/dev/null
-}
-
-same() {
-  [ "$1" = "$2" ]
 }
 
 # below VALUE BOUND / at_least VALUE BOUND, as decimals

@@ -2,20 +2,10 @@
 # The rockspec builds and installs with Debian's luarocks, for Lua 5.4, into
 # a tree under build/, and the installed module works. Prints TAP.
 cd "$(dirname "$0")/../.." || exit 1
+. spec/tap.sh
+
 tree=build/rocktree
 rm -rf "$tree"
-n=0
-failed=0
-check() {
-  n=$((n + 1))
-  if [ "$1" = 0 ]; then
-    echo "ok $n - $2"
-  else
-    echo "not ok $n - $2"
-    failed=1
-  fi
-}
-
 # Debian keeps curl/curl.h under the multiarch include directory, where
 # luarocks does not look by itself.
 curl_incdir=/usr/include
