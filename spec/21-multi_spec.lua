@@ -17,14 +17,7 @@ local function recorder(runs, name)
 end
 
 
--- Polls until nothing is in flight, for at most `seconds`.
-local function drain(client, seconds)
-  local deadline = helpers.now() + seconds
-  while client:pending() > 0 do
-    assert(helpers.now() < deadline, "requests still in flight")
-    client:poll(0.05)
-  end
-end
+local drain = helpers.drain
 
 
 describe("client:start_call() and client:poll()", function()

@@ -122,14 +122,7 @@ function faults.client(row, opts)
 end
 
 
--- Polls until `client` has nothing in flight, for at most `seconds`.
-local function drain(client, seconds)
-  local deadline = helpers.now() + seconds
-  while client:pending() > 0 do
-    assert(helpers.now() < deadline, "requests still in flight")
-    client:poll(0.05)
-  end
-end
+local drain = helpers.drain
 
 
 -- Starts a request with `start(callback)`, polls it to its end and

@@ -128,4 +128,14 @@ function helpers.wait_for(seconds, check)
 end
 
 
+-- Polls until `client` has nothing in flight, for at most `seconds`.
+function helpers.drain(client, seconds)
+  local deadline = helpers.now() + seconds
+  while client:pending() > 0 do
+    assert(helpers.now() < deadline, "requests still in flight")
+    client:poll(0.05)
+  end
+end
+
+
 return helpers
