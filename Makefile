@@ -44,7 +44,7 @@ CWARNS = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
          -Wpointer-arith -Wcast-qual -Wundef -Wwrite-strings
 
 # Debian packages that building, the demo and the tests need
-DEB_PACKAGES ?= gcc make pkg-config ca-certificates openssl curl \
+DEB_PACKAGES ?= gcc make pkg-config ca-certificates openssl curl procps \
   lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-busted \
   lua-socket lua-lpeg lua-argparse lua-filesystem luarocks luajit2 \
   libluajit2-5.1-dev nginx-light libnginx-mod-http-lua lua-resty-core \
