@@ -28,23 +28,26 @@
 ** =======================================================
 */
 
-int path_push_key (Walk *w, const char *key, size_t len) {
+/* Adds a segment (past MAX_SEGMENTS only counted); returns the path's
+** length before it, for path_set. */
+static int path_push (Walk *w, const char *key, size_t len, lua_Integer i) {
   int old = w->nsegments++;
   if (old < MAX_SEGMENTS) {
     w->segments[old].key = key;
     w->segments[old].len = len;
+    w->segments[old].index = i;
   }
   return old;
 }
 
 
+int path_push_key (Walk *w, const char *key, size_t len) {
+  return path_push(w, key, len, 0);
+}
+
+
 int path_push_index (Walk *w, lua_Integer i) {
-  int old = w->nsegments++;
-  if (old < MAX_SEGMENTS) {
-    w->segments[old].key = NULL;
-    w->segments[old].index = i;
-  }
-  return old;
+  return path_push(w, NULL, 0, i);
 }
 
 
