@@ -6,7 +6,6 @@
 ** was any.
 */
 
-#include <stdio.h>
 #include <string.h>
 
 #include "walk.h"
